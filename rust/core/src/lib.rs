@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+//! rsiscsi protocol core: everything iSCSI (RFC 7143) an initiator needs, with no
+//! I/O, no allocation and no `unsafe`.
+//!
+//! The caller owns sockets, clocks and memory; this crate turns bytes and time
+//! into decisions and bytes to send. The kernel module compiles the same source
+//! (see `rust/module/`), the userspace tools link it as a normal crate.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod crc32c;
+pub mod serial;
+pub mod pdu;
