@@ -13,3 +13,4 @@
 pub mod crc32c;
 pub mod serial;
 pub mod pdu;
+pub mod hash;
