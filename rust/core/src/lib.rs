@@ -6,7 +6,9 @@
 //! into decisions and bytes to send. The kernel module compiles the same source
 //! (see `rust/module/`), the userspace tools link it as a normal crate.
 
-#![no_std]
+// The kernel build makes the module's crate root no_std; this file is then a
+// module of it, where the attribute would be misplaced.
+#![cfg_attr(not(MODULE), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
