@@ -16,3 +16,4 @@ pub mod crc32c;
 pub mod serial;
 pub mod pdu;
 pub mod hash;
+pub mod dataout;

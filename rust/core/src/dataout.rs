@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Data-Out generation for WRITE (and the write half of bidirectional)
+//! commands: how much rides as immediate data, the unsolicited Data-Out
+//! sequence, and one solicited sequence per R2T (RFC 7143 §11.7 SCSI Data-Out,
+//! §11.8 R2T, §13.10–§13.19 for the keys that shape them).
+//!
+//! Nothing here touches payload bytes. Every PDU is described as
+//! `(BufferOffset, length, DataSN, TTT, F)` so the caller can send the data
+//! segment straight out of the command's scatterlist; sequences are small
+//! `Copy` iterators, so the kernel can keep one per connection without
+//! allocating.
+//!
+//! [`WriteTransfer`] holds the per-task state that needs remembering between
+//! R2Ts: the next R2TSN, which R2Ts are still outstanding (bounded by
+//! MaxOutstandingR2T and by the const capacity `N` the caller chose), and
+//! where the next in-order sequence must start.
+
+/// The reserved tag value 0xffffffff: the TTT of unsolicited Data-Out
+/// (RFC 7143 §11.7.4) and the "no tag" value of ITT/TTT elsewhere.
+pub const RESERVED_TAG: u32 = 0xffff_ffff;
+
+/// Largest value the 24-bit DataSegmentLength, and therefore the length keys,
+/// can take (RFC 7143 §11.2.1.5, §13.12–§13.14: 512 to 2^24-1).
+pub const MAX_SEGMENT_LENGTH: u32 = (1 << 24) - 1;
+
+/// Session parameters that shape a write (RFC 7143 §13.10–§13.20), as
+/// negotiated for the session and the connection carrying the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteParams {
+    /// ImmediateData (§13.11): data may ride in the SCSI Command PDU.
+    pub immediate_data: bool,
+    /// InitialR2T (§13.10): `false` allows an unsolicited Data-Out sequence.
+    pub initial_r2t: bool,
+    /// FirstBurstLength (§13.14): cap on all unsolicited data of one command.
+    pub first_burst_length: u32,
+    /// MaxBurstLength (§13.13): cap on one solicited sequence.
+    pub max_burst_length: u32,
+    /// MaxXmitDataSegmentLength: the target's declared
+    /// MaxRecvDataSegmentLength on this connection (§13.12), cap on one PDU.
+    pub max_xmit_data_segment_length: u32,
+    /// MaxOutstandingR2T (§13.17): R2Ts the target may have open at once.
+    pub max_outstanding_r2t: u16,
+    /// DataPDUInOrder (§13.18). The generator always emits PDUs in offset
+    /// order, which satisfies either value.
+    pub data_pdu_in_order: bool,
+    /// DataSequenceInOrder (§13.19): with `true` the target must request
+    /// sequences at continuously increasing offsets, which is checked at
+    /// ErrorRecoveryLevel 0.
+    pub data_sequence_in_order: bool,
+    /// ErrorRecoveryLevel (§13.20): at 1 and above the target may resend
+    /// R2Ts (R2T SNACK) and send recovery R2Ts for data already sent.
+    pub error_recovery_level: u8,
+}
+
+impl WriteParams {
+    /// The RFC 7143 defaults (InitialR2T=Yes, ImmediateData=Yes,
+    /// FirstBurstLength 65536, MaxBurstLength 262144,
+    /// MaxRecvDataSegmentLength 8192, MaxOutstandingR2T 1, both InOrder keys
+    /// Yes, ErrorRecoveryLevel 0).
+    pub const RFC_DEFAULTS: WriteParams = WriteParams {
+        immediate_data: true,
+        initial_r2t: true,
+        first_burst_length: 65536,
+        max_burst_length: 262_144,
+        max_xmit_data_segment_length: 8192,
+        max_outstanding_r2t: 1,
+        data_pdu_in_order: true,
+        data_sequence_in_order: true,
+        error_recovery_level: 0,
+    };
+
+    fn validate(&self) -> Result<(), DataOutError> {
+        let len_ok = |v: u32| v != 0 && v <= MAX_SEGMENT_LENGTH;
+        if !len_ok(self.first_burst_length)
+            || !len_ok(self.max_burst_length)
+            || !len_ok(self.max_xmit_data_segment_length)
+            || self.max_outstanding_r2t == 0
+            // §13.14: FirstBurstLength MUST NOT exceed MaxBurstLength.
+            || self.first_burst_length > self.max_burst_length
+        {
+            return Err(DataOutError::InvalidParams);
+        }
+        Ok(())
+    }
+}
+
+/// Why a write could not be set up or an R2T was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataOutError {
+    /// A length key is 0 or above 2^24-1, MaxOutstandingR2T is 0,
+    /// FirstBurstLength exceeds MaxBurstLength, or the capacity `N` is 0.
+    InvalidParams,
+    /// R2T with DesiredDataTransferLength 0 (§11.8.5 forbids it).
+    ZeroLengthR2t,
+    /// R2T asking for more than MaxBurstLength in one sequence (§11.8.5).
+    R2tExceedsMaxBurst,
+    /// R2T BufferOffset + DesiredDataTransferLength beyond the expected
+    /// data transfer length of the command.
+    R2tOutOfRange,
+    /// R2TSN not the next expected one (a gap, or an old R2TSN at
+    /// ErrorRecoveryLevel 0, §11.8.3).
+    R2tSnMismatch {
+        /// The R2TSN this task expected next.
+        expected: u32,
+        /// The R2TSN the target sent.
+        received: u32,
+    },
+    /// With DataSequenceInOrder=Yes the R2T did not start where the previous
+    /// sequence ended (§13.19).
+    R2tOffsetOutOfOrder {
+        /// The BufferOffset the next sequence had to start at.
+        expected: u32,
+        /// The BufferOffset the target sent.
+        received: u32,
+    },
+    /// A new R2T while MaxOutstandingR2T are already open (§13.17).
+    TooManyOutstandingR2ts,
+    /// More R2Ts open than the caller-chosen capacity `N` can track; the
+    /// caller offered a MaxOutstandingR2T above `N`.
+    CapacityExceeded,
+    /// [`WriteTransfer::sequence_sent`] for an R2TSN that is not open.
+    UnknownR2t,
+}
+
+/// One Data-Out PDU to send (RFC 7143 §11.7): its data segment is bytes
+/// `[buffer_offset, buffer_offset + length)` of the command's write buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataOutPdu {
+    /// BufferOffset field.
+    pub buffer_offset: u32,
+    /// DataSegmentLength, never above MaxXmitDataSegmentLength.
+    pub length: u32,
+    /// DataSN within this output sequence (§11.7.5), from 0.
+    pub data_sn: u32,
+    /// Target Transfer Tag: the R2T's TTT, or [`RESERVED_TAG`] when
+    /// unsolicited.
+    pub ttt: u32,
+    /// F bit: last PDU of the sequence.
+    pub final_flag: bool,
+}
+
+/// The PDUs of one output sequence, in offset order. Each sequence restarts
+/// DataSN at 0 (RFC 7143 §11.7.5: DataSN counts within the unsolicited
+/// sequence or within the sequence one R2T solicited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataOutSequence {
+    ttt: u32,
+    next_offset: u32,
+    end: u32,
+    data_sn: u32,
+    max_pdu: u32,
+}
+
+impl DataOutSequence {
+    /// A sequence covering `[offset, offset + length)` in PDUs of at most
+    /// `max_pdu` bytes; `None` if the range overflows or `max_pdu` is 0.
+    pub fn new(ttt: u32, offset: u32, length: u32, max_pdu: u32) -> Option<Self> {
+        if max_pdu == 0 {
+            return None;
+        }
+        let end = offset.checked_add(length)?;
+        Some(Self {
+            ttt,
+            next_offset: offset,
+            end,
+            data_sn: 0,
+            max_pdu,
+        })
+    }
+
+    /// A sequence with nothing to send.
+    pub const fn empty() -> Self {
+        Self {
+            ttt: RESERVED_TAG,
+            next_offset: 0,
+            end: 0,
+            data_sn: 0,
+            max_pdu: 1,
+        }
+    }
+
+    /// The Target Transfer Tag every PDU of this sequence carries.
+    pub fn ttt(&self) -> u32 {
+        self.ttt
+    }
+
+    /// Bytes not yet handed out.
+    pub fn remaining(&self) -> u32 {
+        self.end.saturating_sub(self.next_offset)
+    }
+}
+
+impl Iterator for DataOutSequence {
+    type Item = DataOutPdu;
+
+    fn next(&mut self) -> Option<DataOutPdu> {
+        let remaining = self.remaining();
+        if remaining == 0 {
+            return None;
+        }
+        let length = remaining.min(self.max_pdu);
+        let pdu = DataOutPdu {
+            buffer_offset: self.next_offset,
+            length,
+            data_sn: self.data_sn,
+            ttt: self.ttt,
+            final_flag: length == remaining,
+        };
+        // `length <= remaining` so this stays within `end`.
+        self.next_offset = self.next_offset.wrapping_add(length);
+        self.data_sn = self.data_sn.wrapping_add(1);
+        Some(pdu)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.remaining().div_ceil(self.max_pdu) as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for DataOutSequence {}
+
+/// An R2T as received (RFC 7143 §11.8), reduced to the fields Data-Out
+/// generation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct R2t {
+    /// R2TSN.
+    pub r2tsn: u32,
+    /// Target Transfer Tag to echo in the Data-Out PDUs.
+    pub ttt: u32,
+    /// BufferOffset where the requested data starts.
+    pub buffer_offset: u32,
+    /// DesiredDataTransferLength.
+    pub desired_length: u32,
+}
+
+/// Per-task write state. `N` bounds the R2Ts tracked at once; offer a
+/// MaxOutstandingR2T no larger than `N` (§13.17), R2Ts beyond `N` are
+/// refused with [`DataOutError::CapacityExceeded`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteTransfer<const N: usize> {
+    params: WriteParams,
+    expected_length: u32,
+    immediate_length: u32,
+    unsolicited_end: u32,
+    next_r2tsn: u32,
+    next_sequence_offset: u32,
+    // After TASK REASSIGN the target re-requests whatever it lost, at
+    // offsets behind where in-order sequences had reached.
+    reassigned: bool,
+    open: [Option<R2t>; N],
+}
+
+impl<const N: usize> WriteTransfer<N> {
+    /// Plan a write of `expected_length` bytes (the Expected Data Transfer
+    /// Length of the SCSI Command PDU).
+    ///
+    /// Immediate data is limited by FirstBurstLength and by one PDU's
+    /// MaxXmitDataSegmentLength (§13.11). With InitialR2T=No the initiator
+    /// sends unsolicited data up to min(FirstBurstLength, length) in total;
+    /// targets (LIO among them) count on receiving all of it before their
+    /// first R2T, so the plan always sends that full amount.
+    pub fn new(params: WriteParams, expected_length: u32) -> Result<Self, DataOutError> {
+        params.validate()?;
+        if N == 0 {
+            return Err(DataOutError::InvalidParams);
+        }
+        let first_burst = params.first_burst_length.min(expected_length);
+        let immediate_length = if params.immediate_data {
+            first_burst.min(params.max_xmit_data_segment_length)
+        } else {
+            0
+        };
+        let unsolicited_end = if params.initial_r2t {
+            immediate_length
+        } else {
+            first_burst
+        };
+        Ok(Self {
+            params,
+            expected_length,
+            immediate_length,
+            unsolicited_end,
+            next_r2tsn: 0,
+            next_sequence_offset: unsolicited_end,
+            reassigned: false,
+            open: [None; N],
+        })
+    }
+
+    /// The parameters this plan was built with.
+    pub fn params(&self) -> &WriteParams {
+        &self.params
+    }
+
+    /// Expected Data Transfer Length of the command.
+    pub fn expected_length(&self) -> u32 {
+        self.expected_length
+    }
+
+    /// Bytes `[0, immediate_length)` go in the SCSI Command PDU's data
+    /// segment.
+    pub fn immediate_length(&self) -> u32 {
+        self.immediate_length
+    }
+
+    /// Total unsolicited bytes (immediate data plus the unsolicited Data-Out
+    /// sequence); solicited data starts here.
+    pub fn unsolicited_length(&self) -> u32 {
+        self.unsolicited_end
+    }
+
+    /// The F bit of the SCSI Command PDU: set unless unsolicited Data-Out
+    /// PDUs follow it (RFC 7143 §11.3.1).
+    pub fn command_final_flag(&self) -> bool {
+        self.unsolicited_end == self.immediate_length
+    }
+
+    /// Bytes the target has to solicit with R2Ts.
+    pub fn solicited_length(&self) -> u32 {
+        self.expected_length.saturating_sub(self.unsolicited_end)
+    }
+
+    /// The unsolicited Data-Out sequence that follows the command: TTT
+    /// 0xffffffff, DataSN from 0, F on its last PDU (§11.7.1). Empty when
+    /// InitialR2T=Yes or when immediate data already covered the first burst.
+    pub fn unsolicited_sequence(&self) -> DataOutSequence {
+        DataOutSequence::new(
+            RESERVED_TAG,
+            self.immediate_length,
+            self.unsolicited_end.saturating_sub(self.immediate_length),
+            self.params.max_xmit_data_segment_length,
+        )
+        .unwrap_or(DataOutSequence::empty())
+    }
+
+    /// R2TSN expected on the next new R2T; also the ExpDataSN to put in a
+    /// TASK REASSIGN for this write (§11.5.6; LIO re-requests any data of
+    /// earlier R2Ts it did not get with new R2TSNs from this value).
+    pub fn next_r2tsn(&self) -> u32 {
+        self.next_r2tsn
+    }
+
+    /// R2Ts whose sequence has not been fully sent yet.
+    pub fn outstanding_r2ts(&self) -> usize {
+        self.open.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Accept an R2T and return the Data-Out sequence that answers it.
+    /// The R2T stays outstanding until [`Self::sequence_sent`].
+    ///
+    /// At ErrorRecoveryLevel ≥ 1 an R2T with an R2TSN already seen is a
+    /// retransmission (R2T SNACK) or recovery R2T and is answered again
+    /// without advancing the R2TSN.
+    pub fn on_r2t(&mut self, r2t: R2t) -> Result<DataOutSequence, DataOutError> {
+        if r2t.desired_length == 0 {
+            return Err(DataOutError::ZeroLengthR2t);
+        }
+        if r2t.desired_length > self.params.max_burst_length {
+            return Err(DataOutError::R2tExceedsMaxBurst);
+        }
+        let end = r2t
+            .buffer_offset
+            .checked_add(r2t.desired_length)
+            .filter(|&e| e <= self.expected_length)
+            .ok_or(DataOutError::R2tOutOfRange)?;
+        let ahead = r2t.r2tsn.wrapping_sub(self.next_r2tsn);
+        let is_new = ahead == 0;
+        // RFC 1982 comparison: a difference in the upper half means "older".
+        let retransmit_ok = ahead > 0x8000_0000 && self.params.error_recovery_level >= 1;
+        if !(is_new || retransmit_ok) {
+            return Err(DataOutError::R2tSnMismatch {
+                expected: self.next_r2tsn,
+                received: r2t.r2tsn,
+            });
+        }
+        let check_order = is_new
+            && self.params.data_sequence_in_order
+            && self.params.error_recovery_level == 0
+            && !self.reassigned;
+        if check_order && r2t.buffer_offset != self.next_sequence_offset {
+            return Err(DataOutError::R2tOffsetOutOfOrder {
+                expected: self.next_sequence_offset,
+                received: r2t.buffer_offset,
+            });
+        }
+        let existing = self
+            .open
+            .iter()
+            .position(|s| s.is_some_and(|o| o.r2tsn == r2t.r2tsn));
+        let slot = match existing {
+            Some(i) => i,
+            None => {
+                if self.outstanding_r2ts() >= usize::from(self.params.max_outstanding_r2t) {
+                    return Err(DataOutError::TooManyOutstandingR2ts);
+                }
+                self.open
+                    .iter()
+                    .position(Option::is_none)
+                    .ok_or(DataOutError::CapacityExceeded)?
+            }
+        };
+        let seq = DataOutSequence::new(
+            r2t.ttt,
+            r2t.buffer_offset,
+            r2t.desired_length,
+            self.params.max_xmit_data_segment_length,
+        )
+        .ok_or(DataOutError::R2tOutOfRange)?;
+        if let Some(s) = self.open.get_mut(slot) {
+            *s = Some(r2t);
+        }
+        if is_new {
+            self.next_r2tsn = self.next_r2tsn.wrapping_add(1);
+            if end > self.next_sequence_offset {
+                self.next_sequence_offset = end;
+            }
+        }
+        Ok(seq)
+    }
+
+    /// The last PDU (F bit) of the sequence for `r2tsn` has been sent, so
+    /// the R2T no longer counts against MaxOutstandingR2T (§13.17).
+    pub fn sequence_sent(&mut self, r2tsn: u32) -> Result<(), DataOutError> {
+        let slot = self
+            .open
+            .iter_mut()
+            .find(|s| s.is_some_and(|o| o.r2tsn == r2tsn))
+            .ok_or(DataOutError::UnknownR2t)?;
+        *slot = None;
+        Ok(())
+    }
+
+    /// The sequence of an outstanding R2T, again from its start (to resend
+    /// it after an R2T retransmission, or on the new connection).
+    pub fn resend(&self, r2tsn: u32) -> Option<DataOutSequence> {
+        let r2t = self.open.iter().flatten().find(|o| o.r2tsn == r2tsn)?;
+        DataOutSequence::new(
+            r2t.ttt,
+            r2t.buffer_offset,
+            r2t.desired_length,
+            self.params.max_xmit_data_segment_length,
+        )
+    }
+
+    /// Prepare for TASK REASSIGN (§11.5.1 function 8) and return the
+    /// ExpDataSN to put in it. Open R2Ts are dropped: the target re-issues
+    /// R2Ts, numbered from the returned value, for whatever it is missing.
+    /// `params` are those of the new connection (MaxXmitDataSegmentLength is
+    /// per connection).
+    pub fn reassign(&mut self, params: WriteParams) -> Result<u32, DataOutError> {
+        params.validate()?;
+        self.params = params;
+        self.open = [None; N];
+        self.reassigned = true;
+        Ok(self.next_r2tsn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> WriteParams {
+        WriteParams::RFC_DEFAULTS
+    }
+
+    fn collect(seq: DataOutSequence) -> ([DataOutPdu; 16], usize) {
+        let mut out = [DataOutPdu {
+            buffer_offset: 0,
+            length: 0,
+            data_sn: 0,
+            ttt: 0,
+            final_flag: false,
+        }; 16];
+        let mut n = 0;
+        for (slot, pdu) in out.iter_mut().zip(seq) {
+            *slot = pdu;
+            n += 1;
+        }
+        (out, n)
+    }
+
+    #[test]
+    fn defaults_send_one_immediate_pdu_then_wait_for_r2t() {
+        let w = WriteTransfer::<1>::new(params(), 100_000).unwrap();
+        assert_eq!(w.immediate_length(), 8192);
+        assert_eq!(w.unsolicited_length(), 8192);
+        assert!(w.command_final_flag());
+        assert_eq!(w.unsolicited_sequence().count(), 0);
+        assert_eq!(w.solicited_length(), 100_000 - 8192);
+    }
+
+    #[test]
+    fn small_write_fits_in_immediate_data() {
+        let w = WriteTransfer::<1>::new(params(), 4096).unwrap();
+        assert_eq!(w.immediate_length(), 4096);
+        assert_eq!(w.solicited_length(), 0);
+    }
+
+    #[test]
+    fn unsolicited_sequence_fills_first_burst() {
+        let p = WriteParams {
+            initial_r2t: false,
+            first_burst_length: 20_000,
+            ..params()
+        };
+        let w = WriteTransfer::<1>::new(p, 1 << 20).unwrap();
+        assert!(!w.command_final_flag());
+        let (pdus, n) = collect(w.unsolicited_sequence());
+        assert_eq!(n, 2);
+        assert_eq!(
+            pdus[0],
+            DataOutPdu {
+                buffer_offset: 8192,
+                length: 8192,
+                data_sn: 0,
+                ttt: RESERVED_TAG,
+                final_flag: false
+            }
+        );
+        assert_eq!(
+            pdus[1],
+            DataOutPdu {
+                buffer_offset: 16384,
+                length: 20_000 - 16384,
+                data_sn: 1,
+                ttt: RESERVED_TAG,
+                final_flag: true
+            }
+        );
+    }
+
+    #[test]
+    fn no_immediate_no_initial_r2t_starts_data_out_at_zero() {
+        let p = WriteParams {
+            immediate_data: false,
+            initial_r2t: false,
+            ..params()
+        };
+        let w = WriteTransfer::<1>::new(p, 10_000).unwrap();
+        assert_eq!(w.immediate_length(), 0);
+        let (pdus, n) = collect(w.unsolicited_sequence());
+        assert_eq!(n, 2);
+        assert_eq!((pdus[0].buffer_offset, pdus[0].length), (0, 8192));
+        assert_eq!((pdus[1].buffer_offset, pdus[1].length), (8192, 1808));
+        assert!(pdus[1].final_flag && !pdus[0].final_flag);
+    }
+
+    #[test]
+    fn solicited_sequence_restarts_data_sn_and_echoes_ttt() {
+        let mut w = WriteTransfer::<1>::new(params(), 8192 + 20_000).unwrap();
+        let seq = w
+            .on_r2t(R2t {
+                r2tsn: 0,
+                ttt: 0x1234,
+                buffer_offset: 8192,
+                desired_length: 20_000,
+            })
+            .unwrap();
+        assert_eq!(seq.len(), 3);
+        let (pdus, n) = collect(seq);
+        assert_eq!(n, 3);
+        assert_eq!(pdus[0].data_sn, 0);
+        assert_eq!(pdus[2].data_sn, 2);
+        assert_eq!(pdus[2].length, 20_000 - 2 * 8192);
+        assert!(pdus[2].final_flag);
+        assert!(pdus.iter().take(3).all(|p| p.ttt == 0x1234));
+        assert_eq!(w.outstanding_r2ts(), 1);
+        w.sequence_sent(0).unwrap();
+        assert_eq!(w.outstanding_r2ts(), 0);
+        assert_eq!(w.next_r2tsn(), 1);
+    }
+
+    #[test]
+    fn r2t_validation() {
+        let mut w = WriteTransfer::<2>::new(params(), 100_000).unwrap();
+        let ok = R2t {
+            r2tsn: 0,
+            ttt: 7,
+            buffer_offset: 8192,
+            desired_length: 4096,
+        };
+        assert_eq!(
+            w.on_r2t(R2t {
+                desired_length: 0,
+                ..ok
+            }),
+            Err(DataOutError::ZeroLengthR2t)
+        );
+        assert_eq!(
+            w.on_r2t(R2t {
+                desired_length: 262_145,
+                ..ok
+            }),
+            Err(DataOutError::R2tExceedsMaxBurst)
+        );
+        assert_eq!(
+            w.on_r2t(R2t {
+                buffer_offset: 100_000 - 4095,
+                ..ok
+            }),
+            Err(DataOutError::R2tOutOfRange)
+        );
+        assert_eq!(
+            w.on_r2t(R2t {
+                buffer_offset: u32::MAX,
+                ..ok
+            }),
+            Err(DataOutError::R2tOutOfRange)
+        );
+        assert_eq!(
+            w.on_r2t(R2t { r2tsn: 1, ..ok }),
+            Err(DataOutError::R2tSnMismatch {
+                expected: 0,
+                received: 1
+            })
+        );
+        assert_eq!(
+            w.on_r2t(R2t {
+                buffer_offset: 0,
+                ..ok
+            }),
+            Err(DataOutError::R2tOffsetOutOfOrder {
+                expected: 8192,
+                received: 0
+            })
+        );
+        w.on_r2t(ok).unwrap();
+        // MaxOutstandingR2T is 1 by default.
+        assert_eq!(
+            w.on_r2t(R2t {
+                r2tsn: 1,
+                buffer_offset: 12288,
+                ..ok
+            }),
+            Err(DataOutError::TooManyOutstandingR2ts)
+        );
+        // At ERL 0 an old R2TSN is an error, not a retransmission.
+        assert!(matches!(
+            w.on_r2t(ok),
+            Err(DataOutError::R2tSnMismatch { .. })
+        ));
+        assert_eq!(w.sequence_sent(5), Err(DataOutError::UnknownR2t));
+    }
+
+    #[test]
+    fn capacity_below_max_outstanding_is_reported() {
+        let p = WriteParams {
+            max_outstanding_r2t: 4,
+            ..params()
+        };
+        let mut w = WriteTransfer::<1>::new(p, 100_000).unwrap();
+        w.on_r2t(R2t {
+            r2tsn: 0,
+            ttt: 1,
+            buffer_offset: 8192,
+            desired_length: 1000,
+        })
+        .unwrap();
+        assert_eq!(
+            w.on_r2t(R2t {
+                r2tsn: 1,
+                ttt: 2,
+                buffer_offset: 9192,
+                desired_length: 1000,
+            }),
+            Err(DataOutError::CapacityExceeded)
+        );
+    }
+
+    #[test]
+    fn retransmitted_r2t_at_erl1_is_answered_again() {
+        let p = WriteParams {
+            error_recovery_level: 1,
+            ..params()
+        };
+        let mut w = WriteTransfer::<1>::new(p, 100_000).unwrap();
+        let r2t = R2t {
+            r2tsn: 0,
+            ttt: 9,
+            buffer_offset: 8192,
+            desired_length: 9000,
+        };
+        w.on_r2t(r2t).unwrap();
+        let again = w.on_r2t(r2t).unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(w.outstanding_r2ts(), 1);
+        assert_eq!(w.next_r2tsn(), 1);
+        assert_eq!(w.resend(0), Some(again));
+    }
+
+    #[test]
+    fn reassign_returns_next_r2tsn_and_accepts_rerequests() {
+        let mut w = WriteTransfer::<1>::new(params(), 100_000).unwrap();
+        w.on_r2t(R2t {
+            r2tsn: 0,
+            ttt: 1,
+            buffer_offset: 8192,
+            desired_length: 50_000,
+        })
+        .unwrap();
+        let exp = w.reassign(params()).unwrap();
+        assert_eq!(exp, 1);
+        assert_eq!(w.outstanding_r2ts(), 0);
+        // The target asks again for part of R2T 0's data, under R2TSN 1.
+        let seq = w
+            .on_r2t(R2t {
+                r2tsn: 1,
+                ttt: 2,
+                buffer_offset: 20_000,
+                desired_length: 38_192,
+            })
+            .unwrap();
+        assert_eq!(seq.remaining(), 38_192);
+    }
+
+    #[test]
+    fn invalid_params_are_refused() {
+        let bad = [
+            WriteParams {
+                max_xmit_data_segment_length: 0,
+                ..params()
+            },
+            WriteParams {
+                first_burst_length: 300_000,
+                ..params()
+            },
+            WriteParams {
+                max_outstanding_r2t: 0,
+                ..params()
+            },
+            WriteParams {
+                max_burst_length: 1 << 24,
+                ..params()
+            },
+        ];
+        for p in bad {
+            assert_eq!(
+                WriteTransfer::<1>::new(p, 1).err(),
+                Some(DataOutError::InvalidParams)
+            );
+        }
+        assert_eq!(
+            WriteTransfer::<0>::new(params(), 1).err(),
+            Some(DataOutError::InvalidParams)
+        );
+    }
+
+    #[test]
+    fn zero_length_write_sends_nothing() {
+        let p = WriteParams {
+            initial_r2t: false,
+            ..params()
+        };
+        let w = WriteTransfer::<1>::new(p, 0).unwrap();
+        assert_eq!(w.immediate_length(), 0);
+        assert!(w.command_final_flag());
+        assert_eq!(w.unsolicited_sequence().count(), 0);
+    }
+}
