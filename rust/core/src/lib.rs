@@ -17,3 +17,4 @@ pub mod serial;
 pub mod pdu;
 pub mod hash;
 pub mod dataout;
+pub mod policy;
