@@ -18,3 +18,4 @@ pub mod pdu;
 pub mod hash;
 pub mod dataout;
 pub mod policy;
+pub mod text;
