@@ -150,7 +150,11 @@ impl<const N: usize> Policy<N> {
         let chosen = match &self.kind {
             PolicyKind::FailOverOnly { rank, failback } => {
                 let chosen = Self::fail_over_choice(rank, *failback, self.active, n, usable);
-                self.active = chosen;
+                // Remember the last active slot across a total outage so that
+                // it keeps the traffic if it is among the first to return.
+                if chosen.is_some() {
+                    self.active = chosen;
+                }
                 return chosen;
             }
             PolicyKind::RoundRobin => {
