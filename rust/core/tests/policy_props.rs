@@ -225,17 +225,17 @@ proptest! {
         io in 0u32..1 << 20,
     ) {
         let mut p = Policy::<N>::new(PolicyKind::ServiceTime { ewma_shift: 3 });
-        for i in 0..N {
+        for (i, q) in queued.iter().enumerate() {
             // Same sample on every slot: 4 KiB in 40 us.
             p.on_issue(i, 4096).unwrap();
             p.on_complete(i, 4096, 40_000).unwrap();
-            for &b in &queued[i] {
+            for &b in q {
                 p.on_issue(i, b).unwrap();
             }
         }
         let kib = |i: usize| {
             let out: u64 = queued[i].iter().map(|&b| u64::from(b)).sum();
-            (out + u64::from(io.max(512)) + 1023) / 1024
+            (out + u64::from(io.max(512))).div_ceil(1024)
         };
         let min = (0..N).filter(|&i| up[i]).map(kib).min();
         let got = p.select(&conns(&up), io);
