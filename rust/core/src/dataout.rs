@@ -248,6 +248,9 @@ pub struct WriteTransfer<const N: usize> {
     // After TASK REASSIGN the target re-requests whatever it lost, at
     // offsets behind where in-order sequences had reached.
     reassigned: bool,
+    // Bidirectional commands number R2Ts and Data-In in one sequence
+    // (§11.7.5), so R2TSNs skip the numbers Data-In took.
+    shared_sn: bool,
     open: [Option<R2t>; N],
 }
 
@@ -284,8 +287,18 @@ impl<const N: usize> WriteTransfer<N> {
             next_r2tsn: 0,
             next_sequence_offset: unsolicited_end,
             reassigned: false,
+            shared_sn: false,
             open: [None; N],
         })
+    }
+
+    /// Mark the command bidirectional: R2TSNs then share the sequence with
+    /// Data-In DataSNs and may skip ahead. Exact ordering of that shared
+    /// sequence is [`crate::datain::DataInTracker::on_r2t`]'s job; call it
+    /// first and answer only R2Ts it accepts.
+    pub fn bidirectional(mut self) -> Self {
+        self.shared_sn = true;
+        self
     }
 
     /// The parameters this plan was built with.
@@ -365,9 +378,10 @@ impl<const N: usize> WriteTransfer<N> {
             .filter(|&e| e <= self.expected_length)
             .ok_or(DataOutError::R2tOutOfRange)?;
         let ahead = r2t.r2tsn.wrapping_sub(self.next_r2tsn);
-        let is_new = ahead == 0;
         // RFC 1982 comparison: a difference in the upper half means "older".
-        let retransmit_ok = ahead > 0x8000_0000 && self.params.error_recovery_level >= 1;
+        let is_old = ahead >= 0x8000_0000;
+        let is_new = ahead == 0 || (self.shared_sn && !is_old);
+        let retransmit_ok = is_old && self.params.error_recovery_level >= 1;
         if !(is_new || retransmit_ok) {
             return Err(DataOutError::R2tSnMismatch {
                 expected: self.next_r2tsn,
@@ -411,7 +425,7 @@ impl<const N: usize> WriteTransfer<N> {
             *s = Some(r2t);
         }
         if is_new {
-            self.next_r2tsn = self.next_r2tsn.wrapping_add(1);
+            self.next_r2tsn = r2t.r2tsn.wrapping_add(1);
             if end > self.next_sequence_offset {
                 self.next_sequence_offset = end;
             }
@@ -713,6 +727,30 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seq.remaining(), 38_192);
+    }
+
+    #[test]
+    fn bidirectional_r2tsn_may_skip_data_in_numbers() {
+        let mut w = WriteTransfer::<1>::new(params(), 100_000)
+            .unwrap()
+            .bidirectional();
+        let r2t = R2t {
+            r2tsn: 3,
+            ttt: 1,
+            buffer_offset: 8192,
+            desired_length: 1000,
+        };
+        w.on_r2t(r2t).unwrap();
+        assert_eq!(w.next_r2tsn(), 4);
+        w.sequence_sent(3).unwrap();
+        assert!(matches!(
+            w.on_r2t(R2t {
+                r2tsn: 2,
+                buffer_offset: 9192,
+                ..r2t
+            }),
+            Err(DataOutError::R2tSnMismatch { .. })
+        ));
     }
 
     #[test]

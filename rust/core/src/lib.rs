@@ -19,3 +19,4 @@ pub mod hash;
 pub mod dataout;
 pub mod policy;
 pub mod text;
+pub mod datain;

@@ -1,0 +1,960 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Per-task tracking of what the target sends back for a command: Data-In
+//! PDUs (RFC 7143 §11.7), the R2TSN numbering that shares their sequence
+//! space, and the SCSI Response (§11.4), ending in one [`CommandOutcome`].
+//!
+//! DataSN order is enforced (§11.7.5). A gap is fatal at ErrorRecoveryLevel 0;
+//! at ErrorRecoveryLevel ≥ 1 it is answered with one Data/R2T SNACK
+//! (§11.16) asking for everything from the first missing DataSN
+//! (RunLength 0), and PDUs beyond the gap are dropped until the
+//! retransmission arrives. That "go back" recovery needs no per-PDU memory,
+//! which is what keeps this state a few words in size without allocation;
+//! it costs resending PDUs that did arrive, acceptable for a path that only
+//! runs after a digest error.
+
+use crate::dataout::RESERVED_TAG;
+
+/// SCSI status GOOD (SAM).
+pub const STATUS_GOOD: u8 = 0x00;
+/// SCSI status CHECK CONDITION (SAM): the response carries sense data.
+pub const STATUS_CHECK_CONDITION: u8 = 0x02;
+/// SCSI Response code "Command Completed at Target" (RFC 7143 §11.4.3).
+pub const RESPONSE_COMPLETED: u8 = 0x00;
+/// SCSI Response code "Target Failure" (RFC 7143 §11.4.3).
+pub const RESPONSE_TARGET_FAILURE: u8 = 0x01;
+
+/// Which data phases a command has (the R and W bits of the SCSI Command
+/// PDU, RFC 7143 §11.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Neither R nor W.
+    None,
+    /// R: Data-In only.
+    Read,
+    /// W: Data-Out only; the target numbers its R2Ts from 0.
+    Write,
+    /// R and W: R2Ts and Data-In share one DataSN/R2TSN sequence
+    /// (§11.7.5, §11.8.3).
+    Bidirectional,
+}
+
+/// Session parameters that constrain Data-In (RFC 7143 §13.13, §13.18–§13.20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataInParams {
+    /// ErrorRecoveryLevel.
+    pub error_recovery_level: u8,
+    /// DataPDUInOrder: PDUs of one sequence at increasing offsets.
+    pub data_pdu_in_order: bool,
+    /// DataSequenceInOrder: sequences at increasing offsets.
+    pub data_sequence_in_order: bool,
+    /// MaxBurstLength: the cap on one Data-In sequence.
+    pub max_burst_length: u32,
+}
+
+impl DataInParams {
+    /// RFC 7143 defaults: ERL 0, both InOrder keys Yes, MaxBurstLength 262144.
+    pub const RFC_DEFAULTS: DataInParams = DataInParams {
+        error_recovery_level: 0,
+        data_pdu_in_order: true,
+        data_sequence_in_order: true,
+        max_burst_length: 262_144,
+    };
+}
+
+/// A residual as the O/U flags and a residual count report it (§11.4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Residual {
+    /// Neither flag: the full expected length was transferred.
+    None,
+    /// U: this many expected bytes were not transferred.
+    Underflow(u32),
+    /// O: the target had this many bytes more than expected.
+    Overflow(u32),
+}
+
+impl Residual {
+    /// Decode an (overflow, underflow) flag pair with its count. Both flags
+    /// set is a protocol error (§11.4.1: they are mutually exclusive).
+    pub fn from_flags(overflow: bool, underflow: bool, count: u32) -> Result<Self, DataInError> {
+        match (overflow, underflow) {
+            (false, false) => Ok(Residual::None),
+            (false, true) => Ok(Residual::Underflow(count)),
+            (true, false) => Ok(Residual::Overflow(count)),
+            (true, true) => Err(DataInError::BothResidualFlags),
+        }
+    }
+}
+
+/// Why a Data-In, R2T number or SCSI Response was refused. At
+/// ErrorRecoveryLevel 0 any of these means session recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataInError {
+    /// Data-In for a command with no read phase.
+    UnexpectedDataIn,
+    /// R2T for a command with no write phase.
+    UnexpectedR2t,
+    /// DataSN/R2TSN out of order where recovery is not available (ERL 0).
+    SnMismatch {
+        /// The number expected next.
+        expected: u32,
+        /// The number received.
+        received: u32,
+    },
+    /// BufferOffset + length beyond the expected read length.
+    OffsetOutOfRange,
+    /// Offset not where DataPDUInOrder/DataSequenceInOrder require.
+    OffsetOutOfOrder {
+        /// Offset the PDU had to start at.
+        expected: u32,
+        /// Offset it carried.
+        received: u32,
+    },
+    /// One Data-In sequence carried more than MaxBurstLength.
+    SequenceExceedsMaxBurst,
+    /// S bit without F bit (§11.7.1: status only in the final PDU).
+    StatusWithoutFinal,
+    /// Both overflow and underflow flags set.
+    BothResidualFlags,
+    /// Bidirectional residual flags on a command that is not bidirectional.
+    UnexpectedBidiResidual,
+    /// The sense data length prefix is truncated or runs past the segment.
+    MalformedSense,
+    /// The SCSI Response reports fewer Data-In/R2T PDUs than arrived.
+    ExpDataSnBehind {
+        /// PDUs this side counted.
+        received: u32,
+        /// The ExpDataSN of the response.
+        exp_data_sn: u32,
+    },
+    /// Status arrived for a command that already has its status.
+    AlreadyComplete,
+}
+
+/// SNACK types (RFC 7143 §11.16.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnackKind {
+    /// Type 0, Data/R2T SNACK: resend Data-In or R2T PDUs.
+    DataR2t = 0,
+    /// Type 2, DataACK: positive acknowledgement of Data-In.
+    DataAck = 2,
+}
+
+/// A SNACK Request the caller should send for this task (RFC 7143 §11.16),
+/// on the connection the task is allegiant to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnackRequest {
+    /// SNACK type.
+    pub kind: SnackKind,
+    /// Target Transfer Tag: the TTT of the Data-In with the A bit for
+    /// DataACK, 0xffffffff otherwise.
+    pub ttt: u32,
+    /// BegRun: first DataSN/R2TSN asked for, or for DataACK the next DataSN
+    /// expected (everything below it is acknowledged).
+    pub beg_run: u32,
+    /// RunLength; 0 means "BegRun and everything after it".
+    pub run_length: u32,
+}
+
+/// Where a received Data-In segment belongs in the command's read buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Byte offset in the read buffer.
+    pub buffer_offset: u32,
+    /// Bytes to copy from the data segment.
+    pub length: u32,
+}
+
+/// Location of the sense data inside a SCSI Response data segment
+/// (§11.4.7: a 2-byte big-endian SenseLength, the sense bytes, then any
+/// response data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenseRange {
+    /// Offset of the first sense byte in the data segment (always 2).
+    pub offset: usize,
+    /// SenseLength.
+    pub length: u16,
+}
+
+impl SenseRange {
+    /// The sense bytes of `segment`, the data segment this range came from.
+    pub fn slice<'a>(&self, segment: &'a [u8]) -> Option<&'a [u8]> {
+        segment.get(self.offset..self.offset.checked_add(usize::from(self.length))?)
+    }
+}
+
+/// Find the sense data in a SCSI Response data segment (§11.4.7). An empty
+/// segment or a SenseLength of 0 means no sense data.
+pub fn parse_sense(segment: &[u8]) -> Result<Option<SenseRange>, DataInError> {
+    if segment.is_empty() {
+        return Ok(None);
+    }
+    let prefix = segment.get(..2).ok_or(DataInError::MalformedSense)?;
+    let length = u16::from_be_bytes([
+        prefix.first().copied().unwrap_or(0),
+        prefix.get(1).copied().unwrap_or(0),
+    ]);
+    if length == 0 {
+        return Ok(None);
+    }
+    let range = SenseRange { offset: 2, length };
+    range.slice(segment).ok_or(DataInError::MalformedSense)?;
+    Ok(Some(range))
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandOutcome {
+    /// iSCSI Response code; anything but [`RESPONSE_COMPLETED`] means the
+    /// command failed in the iSCSI layer and `status` is meaningless.
+    pub response: u8,
+    /// SCSI status byte.
+    pub status: u8,
+    /// Sense data in the SCSI Response data segment, if any.
+    pub sense: Option<SenseRange>,
+    /// O/U residual: of the read for read commands, of the write for write
+    /// and bidirectional commands (§11.4.5).
+    pub residual: Residual,
+    /// o/u Bidirectional Read Residual (bidirectional commands only).
+    pub bidi_read_residual: Residual,
+    /// Data-In payload bytes accepted for this command.
+    pub bytes_received: u32,
+}
+
+/// A Data-In PDU (RFC 7143 §11.7) reduced to what sequencing needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataIn {
+    /// DataSN.
+    pub data_sn: u32,
+    /// BufferOffset.
+    pub buffer_offset: u32,
+    /// DataSegmentLength.
+    pub length: u32,
+    /// F bit: last PDU of an input sequence.
+    pub final_flag: bool,
+    /// A bit: the target asks for a DataACK (ERL ≥ 1 only).
+    pub ack: bool,
+    /// Target Transfer Tag (meaningful with the A bit).
+    pub ttt: u32,
+    /// The S bit with its status fields, when status rides in this PDU.
+    pub status: Option<DataInStatus>,
+}
+
+/// Status carried by a Data-In with the S bit (phase collapse, §11.7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataInStatus {
+    /// SCSI status byte.
+    pub status: u8,
+    /// O bit.
+    pub overflow: bool,
+    /// U bit.
+    pub underflow: bool,
+    /// ResidualCount.
+    pub residual_count: u32,
+}
+
+/// A SCSI Response PDU (RFC 7143 §11.4) reduced to what completion needs;
+/// its data segment is passed separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScsiResponse {
+    /// Response code.
+    pub response: u8,
+    /// SCSI status (valid when `response` is 0).
+    pub status: u8,
+    /// o bit: Bidirectional Read Residual Overflow.
+    pub bidi_overflow: bool,
+    /// u bit: Bidirectional Read Residual Underflow.
+    pub bidi_underflow: bool,
+    /// O bit.
+    pub overflow: bool,
+    /// U bit.
+    pub underflow: bool,
+    /// ExpDataSN: Data-In and R2T PDUs the target sent.
+    pub exp_data_sn: u32,
+    /// Bidirectional Read Residual Count.
+    pub bidi_read_residual_count: u32,
+    /// Residual Count.
+    pub residual_count: u32,
+}
+
+/// What to do after a PDU was accepted. All fields may be empty, e.g. for a
+/// duplicate dropped during recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DataInVerdict {
+    /// Copy the data segment here (Data-In only).
+    pub deliver: Option<Placement>,
+    /// Send this SNACK.
+    pub snack: Option<SnackRequest>,
+    /// The command is finished.
+    pub complete: Option<CommandOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SnOrder {
+    Next,
+    Old,
+    Ahead,
+}
+
+/// Per-task Data-In/R2T sequencing and completion state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataInTracker {
+    params: DataInParams,
+    direction: Direction,
+    read_length: u32,
+    next_sn: u32,
+    next_offset: u32,
+    sequence_bytes: u32,
+    bytes_received: u32,
+    snack_pending: bool,
+    // A SCSI Response whose ExpDataSN says PDUs are still missing waits here
+    // until the retransmitted ones arrive.
+    pending: Option<(CommandOutcome, u32)>,
+    complete: bool,
+}
+
+impl DataInTracker {
+    /// Track a new command. `read_length` is the Expected Data Transfer
+    /// Length for reads, or the Bidirectional Read Expected Data Transfer
+    /// Length (AHS, §11.3.5) for bidirectional commands; ignored otherwise.
+    pub fn new(params: DataInParams, direction: Direction, read_length: u32) -> Self {
+        let read_length = match direction {
+            Direction::Read | Direction::Bidirectional => read_length,
+            Direction::None | Direction::Write => 0,
+        };
+        Self {
+            params,
+            direction,
+            read_length,
+            next_sn: 0,
+            next_offset: 0,
+            sequence_bytes: 0,
+            bytes_received: 0,
+            snack_pending: false,
+            pending: None,
+            complete: false,
+        }
+    }
+
+    /// The next DataSN (or R2TSN) expected: the ExpDataSN of a TASK
+    /// REASSIGN for a read or bidirectional command (§11.5.6), and BegRun of
+    /// a DataACK.
+    pub fn next_data_sn(&self) -> u32 {
+        self.next_sn
+    }
+
+    /// Data-In payload bytes accepted so far.
+    pub fn bytes_received(&self) -> u32 {
+        self.bytes_received
+    }
+
+    /// Whether the command has its final outcome.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Whether a Data/R2T SNACK is outstanding.
+    pub fn snack_pending(&self) -> bool {
+        self.snack_pending
+    }
+
+    /// The SNACK to (re)send while recovery is pending, e.g. when the
+    /// caller's SNACK retry timer fires.
+    pub fn pending_snack(&self) -> Option<SnackRequest> {
+        self.snack_pending.then_some(SnackRequest {
+            kind: SnackKind::DataR2t,
+            ttt: RESERVED_TAG,
+            beg_run: self.next_sn,
+            run_length: 0,
+        })
+    }
+
+    /// The task moves to another connection with TASK REASSIGN; returns the
+    /// ExpDataSN to send. The target resends from there (§7.2.2), so any
+    /// SNACK in progress is void.
+    pub fn prepare_reassign(&mut self) -> u32 {
+        self.snack_pending = false;
+        self.next_sn
+    }
+
+    fn classify(&self, sn: u32) -> SnOrder {
+        match sn.wrapping_sub(self.next_sn) {
+            0 => SnOrder::Next,
+            d if d > 0x8000_0000 => SnOrder::Old,
+            _ => SnOrder::Ahead,
+        }
+    }
+
+    /// Shared handling of an out-of-order number: `Ok(verdict)` to drop the
+    /// PDU (maybe with a SNACK), `Err` at ERL 0.
+    fn out_of_order(&mut self, sn: u32, order: SnOrder) -> Result<DataInVerdict, DataInError> {
+        if self.params.error_recovery_level == 0 {
+            return Err(DataInError::SnMismatch {
+                expected: self.next_sn,
+                received: sn,
+            });
+        }
+        let mut verdict = DataInVerdict::default();
+        if order == SnOrder::Ahead && !self.snack_pending {
+            self.snack_pending = true;
+            verdict.snack = self.pending_snack();
+        }
+        Ok(verdict)
+    }
+
+    fn advance(&mut self, verdict: &mut DataInVerdict) {
+        self.next_sn = self.next_sn.wrapping_add(1);
+        self.snack_pending = false;
+        if let Some((outcome, exp)) = self.pending {
+            if self.next_sn == exp {
+                self.pending = None;
+                self.complete = true;
+                verdict.complete = Some(CommandOutcome {
+                    bytes_received: self.bytes_received,
+                    ..outcome
+                });
+            }
+        }
+    }
+
+    /// Account for an R2T's R2TSN (§11.8.3), before answering the R2T.
+    /// The flag says whether to answer it; `false` (only possible at ERL ≥ 1)
+    /// means drop it: a duplicate, or beyond a gap, with the verdict's SNACK
+    /// asking for the missing numbers.
+    pub fn on_r2t(&mut self, r2tsn: u32) -> Result<(bool, DataInVerdict), DataInError> {
+        if !matches!(self.direction, Direction::Write | Direction::Bidirectional) {
+            return Err(DataInError::UnexpectedR2t);
+        }
+        let order = self.classify(r2tsn);
+        if order != SnOrder::Next {
+            return Ok((false, self.out_of_order(r2tsn, order)?));
+        }
+        let mut verdict = DataInVerdict::default();
+        self.advance(&mut verdict);
+        Ok((true, verdict))
+    }
+
+    /// Check a Data-In PDU and say where its data goes.
+    pub fn on_data_in(&mut self, pdu: &DataIn) -> Result<DataInVerdict, DataInError> {
+        if !matches!(self.direction, Direction::Read | Direction::Bidirectional) {
+            return Err(DataInError::UnexpectedDataIn);
+        }
+        if pdu.status.is_some() && !pdu.final_flag {
+            return Err(DataInError::StatusWithoutFinal);
+        }
+        let order = self.classify(pdu.data_sn);
+        if order != SnOrder::Next {
+            return self.out_of_order(pdu.data_sn, order);
+        }
+        if self.complete {
+            return Err(DataInError::AlreadyComplete);
+        }
+        let end = pdu
+            .buffer_offset
+            .checked_add(pdu.length)
+            .filter(|&e| e <= self.read_length)
+            .ok_or(DataInError::OffsetOutOfRange)?;
+        let starts_sequence = self.sequence_bytes == 0;
+        let contiguous_required = self.params.data_pdu_in_order
+            && (!starts_sequence || self.params.data_sequence_in_order);
+        if contiguous_required && pdu.buffer_offset != self.next_offset {
+            return Err(DataInError::OffsetOutOfOrder {
+                expected: self.next_offset,
+                received: pdu.buffer_offset,
+            });
+        }
+        let sequence_bytes = self
+            .sequence_bytes
+            .checked_add(pdu.length)
+            .filter(|&b| b <= self.params.max_burst_length)
+            .ok_or(DataInError::SequenceExceedsMaxBurst)?;
+        let residual = match pdu.status {
+            Some(s) => Some(Residual::from_flags(
+                s.overflow,
+                s.underflow,
+                s.residual_count,
+            )?),
+            None => None,
+        };
+
+        self.sequence_bytes = if pdu.final_flag { 0 } else { sequence_bytes };
+        self.next_offset = end;
+        // Bounded by read_length through the range check above, unless the
+        // target resends ranges; saturate rather than wrap.
+        self.bytes_received = self.bytes_received.saturating_add(pdu.length);
+        let mut verdict = DataInVerdict {
+            deliver: Some(Placement {
+                buffer_offset: pdu.buffer_offset,
+                length: pdu.length,
+            }),
+            ..DataInVerdict::default()
+        };
+        self.advance(&mut verdict);
+        if pdu.ack && self.params.error_recovery_level >= 1 {
+            verdict.snack = Some(SnackRequest {
+                kind: SnackKind::DataAck,
+                ttt: pdu.ttt,
+                beg_run: self.next_sn,
+                run_length: 0,
+            });
+        }
+        if let (Some(s), Some(residual)) = (pdu.status, residual) {
+            self.complete = true;
+            self.pending = None;
+            verdict.complete = Some(CommandOutcome {
+                response: RESPONSE_COMPLETED,
+                status: s.status,
+                sense: None,
+                residual,
+                bidi_read_residual: Residual::None,
+                bytes_received: self.bytes_received,
+            });
+        }
+        Ok(verdict)
+    }
+
+    /// Handle the SCSI Response for this task; `segment` is its data
+    /// segment (sense and response data).
+    ///
+    /// ExpDataSN 0 is not checked: the RFC requires it to count Data-In and
+    /// R2T PDUs, but LIO leaves it 0 in every SCSI Response.
+    pub fn on_scsi_response(
+        &mut self,
+        rsp: &ScsiResponse,
+        segment: &[u8],
+    ) -> Result<DataInVerdict, DataInError> {
+        if self.complete || self.pending.is_some() {
+            return Err(DataInError::AlreadyComplete);
+        }
+        let residual = Residual::from_flags(rsp.overflow, rsp.underflow, rsp.residual_count)?;
+        let bidi_read_residual = Residual::from_flags(
+            rsp.bidi_overflow,
+            rsp.bidi_underflow,
+            rsp.bidi_read_residual_count,
+        )?;
+        if bidi_read_residual != Residual::None && self.direction != Direction::Bidirectional {
+            return Err(DataInError::UnexpectedBidiResidual);
+        }
+        let sense = parse_sense(segment)?;
+        let outcome = CommandOutcome {
+            response: rsp.response,
+            status: rsp.status,
+            sense,
+            residual,
+            bidi_read_residual,
+            bytes_received: self.bytes_received,
+        };
+        let mut verdict = DataInVerdict::default();
+        let check_count = rsp.response == RESPONSE_COMPLETED && rsp.exp_data_sn != 0;
+        if check_count {
+            match self.classify(rsp.exp_data_sn) {
+                SnOrder::Next => {}
+                SnOrder::Old => {
+                    return Err(DataInError::ExpDataSnBehind {
+                        received: self.next_sn,
+                        exp_data_sn: rsp.exp_data_sn,
+                    })
+                }
+                SnOrder::Ahead => {
+                    // PDUs before the status are missing: recover them first.
+                    let v = self.out_of_order(rsp.exp_data_sn, SnOrder::Ahead)?;
+                    self.pending = Some((outcome, rsp.exp_data_sn));
+                    return Ok(v);
+                }
+            }
+        }
+        self.complete = true;
+        verdict.complete = Some(outcome);
+        Ok(verdict)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(len: u32) -> DataInTracker {
+        DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Read, len)
+    }
+
+    fn erl1(len: u32) -> DataInTracker {
+        let p = DataInParams {
+            error_recovery_level: 1,
+            ..DataInParams::RFC_DEFAULTS
+        };
+        DataInTracker::new(p, Direction::Read, len)
+    }
+
+    fn pdu(sn: u32, off: u32, len: u32) -> DataIn {
+        DataIn {
+            data_sn: sn,
+            buffer_offset: off,
+            length: len,
+            final_flag: false,
+            ack: false,
+            ttt: RESERVED_TAG,
+            status: None,
+        }
+    }
+
+    fn good() -> DataInStatus {
+        DataInStatus {
+            status: STATUS_GOOD,
+            overflow: false,
+            underflow: false,
+            residual_count: 0,
+        }
+    }
+
+    fn rsp() -> ScsiResponse {
+        ScsiResponse {
+            response: RESPONSE_COMPLETED,
+            status: STATUS_GOOD,
+            bidi_overflow: false,
+            bidi_underflow: false,
+            overflow: false,
+            underflow: false,
+            exp_data_sn: 0,
+            bidi_read_residual_count: 0,
+            residual_count: 0,
+        }
+    }
+
+    #[test]
+    fn read_with_status_in_last_data_in() {
+        let mut t = read(12_288);
+        let v = t.on_data_in(&pdu(0, 0, 8192)).unwrap();
+        assert_eq!(
+            v.deliver,
+            Some(Placement {
+                buffer_offset: 0,
+                length: 8192
+            })
+        );
+        assert_eq!(v.complete, None);
+        let last = DataIn {
+            final_flag: true,
+            status: Some(good()),
+            ..pdu(1, 8192, 4096)
+        };
+        let v = t.on_data_in(&last).unwrap();
+        let out = v.complete.unwrap();
+        assert_eq!(out.status, STATUS_GOOD);
+        assert_eq!(out.residual, Residual::None);
+        assert_eq!(out.bytes_received, 12_288);
+        assert!(t.is_complete());
+        assert_eq!(t.next_data_sn(), 2);
+    }
+
+    #[test]
+    fn underflow_in_data_in_status() {
+        let mut t = read(4096);
+        let last = DataIn {
+            final_flag: true,
+            status: Some(DataInStatus {
+                underflow: true,
+                residual_count: 3584,
+                ..good()
+            }),
+            ..pdu(0, 0, 512)
+        };
+        let out = t.on_data_in(&last).unwrap().complete.unwrap();
+        assert_eq!(out.residual, Residual::Underflow(3584));
+        assert_eq!(out.bytes_received, 512);
+    }
+
+    #[test]
+    fn gap_is_fatal_at_erl0() {
+        let mut t = read(100_000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        assert_eq!(
+            t.on_data_in(&pdu(2, 2000, 1000)),
+            Err(DataInError::SnMismatch {
+                expected: 1,
+                received: 2
+            })
+        );
+    }
+
+    #[test]
+    fn gap_at_erl1_snacks_once_and_recovers() {
+        let mut t = erl1(100_000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        let v = t.on_data_in(&pdu(2, 2000, 1000)).unwrap();
+        assert_eq!(
+            v.snack,
+            Some(SnackRequest {
+                kind: SnackKind::DataR2t,
+                ttt: RESERVED_TAG,
+                beg_run: 1,
+                run_length: 0
+            })
+        );
+        assert_eq!(v.deliver, None);
+        // Further PDUs beyond the gap are dropped without another SNACK.
+        assert_eq!(
+            t.on_data_in(&pdu(3, 3000, 1000)).unwrap(),
+            DataInVerdict::default()
+        );
+        assert!(t.snack_pending());
+        // The retransmission fills the gap.
+        let v = t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        assert!(v.deliver.is_some());
+        assert!(!t.snack_pending());
+        // A late duplicate is dropped silently.
+        assert_eq!(
+            t.on_data_in(&pdu(0, 0, 1000)).unwrap(),
+            DataInVerdict::default()
+        );
+        assert_eq!(t.next_data_sn(), 2);
+    }
+
+    #[test]
+    fn ack_bit_yields_data_ack() {
+        let mut t = erl1(8192);
+        let p = DataIn {
+            ack: true,
+            final_flag: true,
+            ttt: 0x55,
+            ..pdu(0, 0, 8192)
+        };
+        let v = t.on_data_in(&p).unwrap();
+        assert_eq!(
+            v.snack,
+            Some(SnackRequest {
+                kind: SnackKind::DataAck,
+                ttt: 0x55,
+                beg_run: 1,
+                run_length: 0
+            })
+        );
+        // At ERL 0 the A bit is meaningless and ignored.
+        let mut t0 = read(8192);
+        assert_eq!(t0.on_data_in(&p).unwrap().snack, None);
+    }
+
+    #[test]
+    fn offset_checks() {
+        let mut t = read(8192);
+        assert_eq!(
+            t.on_data_in(&pdu(0, 4096, 8192)),
+            Err(DataInError::OffsetOutOfRange)
+        );
+        assert_eq!(
+            t.on_data_in(&pdu(0, u32::MAX, 2)),
+            Err(DataInError::OffsetOutOfRange)
+        );
+        assert_eq!(
+            t.on_data_in(&pdu(0, 512, 512)),
+            Err(DataInError::OffsetOutOfOrder {
+                expected: 0,
+                received: 512
+            })
+        );
+        // Out-of-order sequences are fine with DataSequenceInOrder=No.
+        let p = DataInParams {
+            data_sequence_in_order: false,
+            ..DataInParams::RFC_DEFAULTS
+        };
+        let mut t = DataInTracker::new(p, Direction::Read, 8192);
+        let seq2 = DataIn {
+            final_flag: true,
+            ..pdu(0, 4096, 4096)
+        };
+        t.on_data_in(&seq2).unwrap();
+        t.on_data_in(&pdu(1, 0, 2048)).unwrap();
+        assert_eq!(
+            t.on_data_in(&pdu(2, 3000, 1096)),
+            Err(DataInError::OffsetOutOfOrder {
+                expected: 2048,
+                received: 3000
+            })
+        );
+    }
+
+    #[test]
+    fn sequence_longer_than_max_burst_is_refused() {
+        let p = DataInParams {
+            max_burst_length: 8192,
+            ..DataInParams::RFC_DEFAULTS
+        };
+        let mut t = DataInTracker::new(p, Direction::Read, 100_000);
+        t.on_data_in(&pdu(0, 0, 8192)).unwrap();
+        assert_eq!(
+            t.on_data_in(&pdu(1, 8192, 1)),
+            Err(DataInError::SequenceExceedsMaxBurst)
+        );
+    }
+
+    #[test]
+    fn status_needs_final_and_direction_matters() {
+        let mut t = read(100);
+        let bad = DataIn {
+            status: Some(good()),
+            ..pdu(0, 0, 100)
+        };
+        assert_eq!(t.on_data_in(&bad), Err(DataInError::StatusWithoutFinal));
+        let mut w = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Write, 100);
+        assert_eq!(
+            w.on_data_in(&pdu(0, 0, 1)),
+            Err(DataInError::UnexpectedDataIn)
+        );
+        assert_eq!(t.on_r2t(0), Err(DataInError::UnexpectedR2t));
+    }
+
+    #[test]
+    fn check_condition_with_sense() {
+        let mut t = read(512);
+        // SenseLength 18, fixed-format sense: ILLEGAL REQUEST, ASC 0x24.
+        let mut seg = [0u8; 20];
+        seg[1] = 18;
+        seg[2] = 0x70;
+        seg[4] = 0x05;
+        seg[14] = 0x24;
+        let r = ScsiResponse {
+            status: STATUS_CHECK_CONDITION,
+            underflow: true,
+            residual_count: 512,
+            ..rsp()
+        };
+        let out = t.on_scsi_response(&r, &seg).unwrap().complete.unwrap();
+        assert_eq!(out.status, STATUS_CHECK_CONDITION);
+        assert_eq!(out.residual, Residual::Underflow(512));
+        let sense = out.sense.unwrap();
+        assert_eq!(sense.length, 18);
+        let bytes = sense.slice(&seg).unwrap();
+        assert_eq!((bytes[0], bytes[2], bytes[12]), (0x70, 0x05, 0x24));
+        assert_eq!(
+            t.on_scsi_response(&r, &seg),
+            Err(DataInError::AlreadyComplete)
+        );
+    }
+
+    #[test]
+    fn sense_parsing_edge_cases() {
+        assert_eq!(parse_sense(&[]), Ok(None));
+        assert_eq!(parse_sense(&[0]), Err(DataInError::MalformedSense));
+        assert_eq!(parse_sense(&[0, 0, 1, 2]), Ok(None));
+        assert_eq!(parse_sense(&[0, 3, 1, 2]), Err(DataInError::MalformedSense));
+        // Response data may follow the sense bytes.
+        assert_eq!(
+            parse_sense(&[0, 1, 0xaa, 0xbb]),
+            Ok(Some(SenseRange {
+                offset: 2,
+                length: 1
+            }))
+        );
+    }
+
+    #[test]
+    fn residual_flags() {
+        let mut t = read(512);
+        let r = ScsiResponse {
+            overflow: true,
+            underflow: true,
+            ..rsp()
+        };
+        assert_eq!(
+            t.on_scsi_response(&r, &[]),
+            Err(DataInError::BothResidualFlags)
+        );
+        let r = ScsiResponse {
+            bidi_underflow: true,
+            ..rsp()
+        };
+        assert_eq!(
+            t.on_scsi_response(&r, &[]),
+            Err(DataInError::UnexpectedBidiResidual)
+        );
+        let mut b = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 512);
+        let r = ScsiResponse {
+            bidi_overflow: true,
+            bidi_read_residual_count: 7,
+            underflow: true,
+            residual_count: 100,
+            ..rsp()
+        };
+        let out = b.on_scsi_response(&r, &[]).unwrap().complete.unwrap();
+        assert_eq!(out.bidi_read_residual, Residual::Overflow(7));
+        assert_eq!(out.residual, Residual::Underflow(100));
+    }
+
+    #[test]
+    fn exp_data_sn_ahead_waits_for_retransmission_at_erl1() {
+        let mut t = erl1(3000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        // Data-In 1 and 2 lost; the response says 3 were sent.
+        let r = ScsiResponse {
+            exp_data_sn: 3,
+            ..rsp()
+        };
+        let v = t.on_scsi_response(&r, &[]).unwrap();
+        assert_eq!(v.complete, None);
+        assert_eq!(v.snack.map(|s| s.beg_run), Some(1));
+        t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        assert!(!t.is_complete());
+        let last = DataIn {
+            final_flag: true,
+            ..pdu(2, 2000, 1000)
+        };
+        let out = t.on_data_in(&last).unwrap().complete.unwrap();
+        assert_eq!(out.bytes_received, 3000);
+        assert!(t.is_complete());
+    }
+
+    #[test]
+    fn exp_data_sn_mismatch_at_erl0() {
+        let mut t = read(3000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        let ahead = ScsiResponse {
+            exp_data_sn: 2,
+            ..rsp()
+        };
+        assert_eq!(
+            t.clone().on_scsi_response(&ahead, &[]),
+            Err(DataInError::SnMismatch {
+                expected: 1,
+                received: 2
+            })
+        );
+        t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        t.on_data_in(&pdu(2, 2000, 1000)).unwrap();
+        assert_eq!(
+            t.on_scsi_response(&ahead, &[]),
+            Err(DataInError::ExpDataSnBehind {
+                received: 3,
+                exp_data_sn: 2
+            })
+        );
+    }
+
+    #[test]
+    fn bidirectional_shares_sn_between_r2t_and_data_in() {
+        let mut t = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 4096);
+        assert!(t.on_r2t(0).unwrap().0);
+        t.on_data_in(&pdu(1, 0, 2048)).unwrap();
+        assert!(t.on_r2t(2).unwrap().0);
+        assert_eq!(
+            t.on_r2t(2),
+            Err(DataInError::SnMismatch {
+                expected: 3,
+                received: 2
+            })
+        );
+        let r = ScsiResponse {
+            exp_data_sn: 3,
+            ..rsp()
+        };
+        assert!(t.on_scsi_response(&r, &[]).unwrap().complete.is_some());
+    }
+
+    #[test]
+    fn reassign_reports_next_data_sn_and_clears_snack() {
+        let mut t = erl1(10_000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        assert!(t.on_data_in(&pdu(5, 5000, 1000)).unwrap().snack.is_some());
+        assert_eq!(t.prepare_reassign(), 2);
+        assert_eq!(t.pending_snack(), None);
+        assert!(t.on_data_in(&pdu(2, 2000, 1000)).unwrap().deliver.is_some());
+    }
+}
