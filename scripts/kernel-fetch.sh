@@ -32,7 +32,9 @@ if [ -z "$(find "$apt_dir/lists" -name '*Packages*' -mmin -1440 2>/dev/null | he
 	quiet apt-get "${aptopts[@]}" update
 fi
 version=$(apt-cache "${aptopts[@]}" policy "$RSISCSI_KPKG" | sed -n 's/^ *Candidate: //p')
-[ -n "$version" ] && [ "$version" != "(none)" ] || die "$RSISCSI_KPKG not found in $RSISCSI_KSUITE"
+if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+	die "$RSISCSI_KPKG not found in $RSISCSI_KSUITE"
+fi
 
 tree=$RSISCSI_CACHE/src/$RSISCSI_KPKG-$version
 if [ ! -f "$tree/.rsiscsi-unpacked" ]; then

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
 # Common settings for rsiscsi's scripts. Sourced, never run.
 
 RSISCSI_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -33,8 +33,17 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	quiet rustup component add rust-src
 fi
 
+if ! rustup target list --installed 2>/dev/null | grep -q '^x86_64-unknown-none'; then
+	log "installing the x86_64-unknown-none target (no_std build check)"
+	quiet rustup target add x86_64-unknown-none
+fi
+
 if ! command -v bindgen >/dev/null || ! bindgen --version | grep -q '0\.7[1-9]'; then
 	log "installing bindgen-cli (about a minute)"
 	quiet cargo install --locked bindgen-cli
+fi
+if ! command -v cargo-fuzz >/dev/null; then
+	log "installing cargo-fuzz"
+	quiet cargo install --locked cargo-fuzz
 fi
 log "setup: $(rustc --version), $(bindgen --version)"

@@ -23,6 +23,14 @@ struct Rsiscsi;
 
 impl kernel::Module for Rsiscsi {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Digests guard every PDU once data flows: refuse to load if the core's
+        // CRC32C, compiled by the kernel's rustc with the kernel's flags,
+        // disagrees with RFC 3720's check value.
+        let check = proto::crc32c::crc32c(b"123456789");
+        if check != 0xe306_9283 {
+            pr_err!("rsiscsi: CRC32C self-test failed: {check:#010x}\n");
+            return Err(EINVAL);
+        }
         pr_info!("rsiscsi: loaded\n");
         Ok(Rsiscsi)
     }
