@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Initiator-side operational negotiation (RFC 7143 §6.2, §6.3.3, §13).
+//!
+//! The [`Negotiator`] writes our offers, reads whatever the target sends
+//! back (answers to our offers, its own offers, declarations), queues the
+//! replies its offers need, and finally yields [`NegotiatedParams`]. It
+//! knows nothing of PDUs: the login state machine feeds it key=value pairs.
+
+use super::params::{
+    Alias, ConnectionParams, DigestType, InitiatorParams, NegotiatedParams, ParamsError,
+    SessionParams, SessionType,
+};
+use super::rules::{self, RuleError};
+use super::{lookup, KeyDef, KeyId, KeyType, KeyUse, Special, Stage};
+use crate::text::{self, Pair, TextError, TextWriter, MAX_KEY_LEN};
+
+/// How many replies to target offers one round may queue. LIO offers at
+/// most a handful of keys; a target sending more unknown keys than this in
+/// one PDU is treated as broken rather than given unbounded memory.
+pub const MAX_REPLIES: usize = 16;
+
+/// Why negotiation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NegotiationError {
+    /// The initiator's own parameters are invalid.
+    Params(ParamsError),
+    /// The target answered our offer of this key with a value the RFC 7143
+    /// §6.2.2 rules cannot produce.
+    BadAnswer(KeyId, RuleError),
+    /// The target declared a value out of range (MaxRecvDataSegmentLength,
+    /// TargetPortalGroupTag).
+    BadDeclaration(KeyId),
+    /// The target sent more offers in one round than [`MAX_REPLIES`].
+    TooManyReplies,
+    /// Writing offers or replies failed.
+    Text(TextError),
+}
+
+impl From<TextError> for NegotiationError {
+    fn from(e: TextError) -> Self {
+        NegotiationError::Text(e)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyKey {
+    Known(KeyId),
+    Unknown([u8; MAX_KEY_LEN], u8),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyValue {
+    Number(u64),
+    Bool(bool),
+    Token(&'static [u8]),
+    Special(Special),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reply {
+    key: ReplyKey,
+    value: ReplyValue,
+}
+
+/// Operational keys an initiator offers on a leading Normal connection.
+const LEADING_OFFERS: [KeyId; 14] = [
+    KeyId::HeaderDigest,
+    KeyId::DataDigest,
+    KeyId::MaxRecvDataSegmentLength,
+    KeyId::MaxConnections,
+    KeyId::InitialR2T,
+    KeyId::ImmediateData,
+    KeyId::MaxBurstLength,
+    KeyId::FirstBurstLength,
+    KeyId::DefaultTime2Wait,
+    KeyId::DefaultTime2Retain,
+    KeyId::MaxOutstandingR2T,
+    KeyId::DataPDUInOrder,
+    KeyId::DataSequenceInOrder,
+    KeyId::ErrorRecoveryLevel,
+];
+
+/// Connection-only keys: all a non-leading or Discovery connection offers
+/// (LO keys there would only earn NotUnderstood from LIO).
+const CONNECTION_OFFERS: [KeyId; 3] = [
+    KeyId::HeaderDigest,
+    KeyId::DataDigest,
+    KeyId::MaxRecvDataSegmentLength,
+];
+
+/// The negotiation state of one connection's login.
+#[derive(Debug, Clone)]
+pub struct Negotiator {
+    params: InitiatorParams,
+    leading: bool,
+    offered: u64,
+    answered: u64,
+    result: NegotiatedParams,
+    replies: [Option<Reply>; MAX_REPLIES],
+}
+
+fn bit(id: KeyId) -> u64 {
+    1u64 << (id.index() as u32 & 63)
+}
+
+impl Negotiator {
+    /// A negotiator for the leading connection of a new session
+    /// (`existing = None`) or for a connection joining a session whose
+    /// session-wide values are already fixed (`existing = Some`).
+    pub fn new(
+        params: &InitiatorParams,
+        session_type: SessionType,
+        existing: Option<&SessionParams>,
+    ) -> Result<Self, NegotiationError> {
+        params.validate().map_err(NegotiationError::Params)?;
+        let session = match existing {
+            Some(s) => *s,
+            None => SessionParams::rfc_defaults(session_type),
+        };
+        Ok(Negotiator {
+            params: *params,
+            leading: existing.is_none(),
+            offered: 0,
+            answered: 0,
+            result: NegotiatedParams {
+                session,
+                connection: ConnectionParams {
+                    max_recv_data_segment_length: params.max_recv_data_segment_length,
+                    ..ConnectionParams::default()
+                },
+            },
+            replies: [None; MAX_REPLIES],
+        })
+    }
+
+    /// Whether this is the leading connection of its session.
+    pub fn is_leading(&self) -> bool {
+        self.leading
+    }
+
+    fn offer_list(&self) -> &'static [KeyId] {
+        if self.leading && self.result.session.session_type == SessionType::Normal {
+            &LEADING_OFFERS
+        } else {
+            &CONNECTION_OFFERS
+        }
+    }
+
+    /// Writes our operational offers (RFC 7143 §6.3.3). Session-wide keys go
+    /// out on the leading connection of a Normal session only.
+    pub fn write_offers(&mut self, w: &mut TextWriter<'_>) -> Result<(), NegotiationError> {
+        for &id in self.offer_list() {
+            let name = id.name();
+            match id {
+                KeyId::HeaderDigest => w.push(name, self.params.header_digest.offer())?,
+                KeyId::DataDigest => w.push(name, self.params.data_digest.offer())?,
+                _ => match (self.params.number(id), self.params.boolean(id)) {
+                    (Some(n), _) => w.push_number(name, n)?,
+                    (None, Some(b)) => w.push_bool(name, b)?,
+                    (None, None) => continue,
+                },
+            }
+            self.offered |= bit(id);
+        }
+        Ok(())
+    }
+
+    /// Whether every key we offered has been answered.
+    pub fn all_answered(&self) -> bool {
+        self.offered & !self.answered == 0
+    }
+
+    /// Whether target offers are waiting for our reply.
+    pub fn has_replies(&self) -> bool {
+        self.replies.iter().any(Option::is_some)
+    }
+
+    /// Processes one key=value the target sent in the operational stage (or
+    /// a declaration such as TargetPortalGroupTag in any stage). Security
+    /// keys are left to the authentication code and ignored here.
+    pub fn handle(&mut self, pair: Pair<'_>) -> Result<(), NegotiationError> {
+        let Some(def) = lookup(pair.key) else {
+            return self.queue_unknown(pair.key);
+        };
+        if def.stage == Stage::Security {
+            return Ok(());
+        }
+        let id = def.id;
+        let ours = self.offered & bit(id) != 0 && self.answered & bit(id) == 0;
+        if let Some(sp) = Special::parse(pair.value) {
+            if ours {
+                self.answered |= bit(id);
+                if sp == Special::Irrelevant {
+                    self.apply_own_offer(id);
+                }
+            }
+            // A special value is never an offer, so nothing to reply.
+            return Ok(());
+        }
+        if def.kind == KeyType::Declarative {
+            if ours {
+                self.answered |= bit(id);
+            }
+            return self.declaration(def, pair.value);
+        }
+        if ours {
+            self.answered |= bit(id);
+            self.answer(def, pair.value)
+        } else {
+            self.target_offer(def, pair.value)
+        }
+    }
+
+    fn declaration(&mut self, def: &KeyDef, v: &[u8]) -> Result<(), NegotiationError> {
+        match def.id {
+            KeyId::MaxRecvDataSegmentLength => {
+                let n = text::parse_number(v)
+                    .ok()
+                    .filter(|&n| rules::in_range(def, n))
+                    .ok_or(NegotiationError::BadDeclaration(def.id))?;
+                self.result.connection.max_xmit_data_segment_length = n as u32;
+            }
+            KeyId::TargetPortalGroupTag => {
+                let n = text::parse_number(v)
+                    .ok()
+                    .filter(|&n| rules::in_range(def, n))
+                    .ok_or(NegotiationError::BadDeclaration(def.id))?;
+                self.result.session.target_portal_group_tag = Some(n as u16);
+            }
+            KeyId::TargetAlias => self.result.session.target_alias = Alias::new(v),
+            // TargetName, TargetAddress, SessionType and the initiator's
+            // own declarations carry nothing we must act on here.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn answer(&mut self, def: &KeyDef, v: &[u8]) -> Result<(), NegotiationError> {
+        let id = def.id;
+        let bad = |e| NegotiationError::BadAnswer(id, e);
+        match def.kind {
+            KeyType::List => {
+                let pref = match id {
+                    KeyId::HeaderDigest => self.params.header_digest,
+                    KeyId::DataDigest => self.params.data_digest,
+                    _ => return Ok(()),
+                };
+                let d = DigestType::parse(v)
+                    .filter(|d| pref.choices().contains(d))
+                    .ok_or(bad(RuleError::NotAllowed))?;
+                self.set_digest(id, d);
+            }
+            KeyType::NumericalMin | KeyType::NumericalMax => {
+                let offered = self.params.number(id).unwrap_or(0);
+                let n = text::parse_number(v).map_err(|_| bad(RuleError::Malformed))?;
+                let n = rules::check_numeric_answer(def, offered, n).map_err(bad)?;
+                self.set_number(id, n);
+            }
+            KeyType::BooleanAnd | KeyType::BooleanOr => {
+                let offered = self.params.boolean(id).unwrap_or(false);
+                let b = text::parse_bool(v).map_err(|_| bad(RuleError::Malformed))?;
+                let b = rules::check_bool_answer(def, offered, b).map_err(bad)?;
+                self.set_bool(id, b);
+            }
+            KeyType::Declarative => {}
+        }
+        Ok(())
+    }
+
+    /// Works out our reply to a key the target offered first.
+    fn target_offer(&mut self, def: &KeyDef, v: &[u8]) -> Result<(), NegotiationError> {
+        let id = def.id;
+        if def.usage == KeyUse::LeadingOnly && !self.leading {
+            // The session-wide value is fixed; a new value cannot apply.
+            return self.queue(ReplyKey::Known(id), ReplyValue::Special(Special::Reject));
+        }
+        if self.result.session.session_type == SessionType::Discovery && !def.discovery {
+            return self.queue(
+                ReplyKey::Known(id),
+                ReplyValue::Special(Special::Irrelevant),
+            );
+        }
+        if matches!(id, KeyId::OFMarkInt | KeyId::IFMarkInt) {
+            // Meaningless once the marker keys are No, which we always answer.
+            return self.queue(
+                ReplyKey::Known(id),
+                ReplyValue::Special(Special::Irrelevant),
+            );
+        }
+        let reply = match def.kind {
+            KeyType::List => self.choose_from_list(id, v),
+            KeyType::NumericalMin | KeyType::NumericalMax => {
+                let ours = self.params.number(id).unwrap_or(0);
+                match text::parse_number(v).map(|n| rules::respond_numeric(def, ours, n)) {
+                    Ok(Ok(n)) => {
+                        self.set_number(id, n);
+                        ReplyValue::Number(n)
+                    }
+                    _ => ReplyValue::Special(Special::Reject),
+                }
+            }
+            KeyType::BooleanAnd | KeyType::BooleanOr => {
+                let ours = self.params.boolean(id).unwrap_or(false);
+                match text::parse_bool(v).map(|b| rules::respond_bool(def, ours, b)) {
+                    Ok(Ok(b)) => {
+                        self.set_bool(id, b);
+                        ReplyValue::Bool(b)
+                    }
+                    _ => ReplyValue::Special(Special::Reject),
+                }
+            }
+            KeyType::Declarative => return Ok(()),
+        };
+        self.queue(ReplyKey::Known(id), reply)
+    }
+
+    fn choose_from_list(&mut self, id: KeyId, v: &[u8]) -> ReplyValue {
+        let pref = match id {
+            KeyId::HeaderDigest => self.params.header_digest,
+            KeyId::DataDigest => self.params.data_digest,
+            KeyId::TaskReporter => {
+                // We implement only the RFC 3720 task reporting semantics.
+                return if text::Values::new(v).any(|x| x == b"RFC3720") {
+                    ReplyValue::Token(b"RFC3720")
+                } else {
+                    ReplyValue::Special(Special::Reject)
+                };
+            }
+            _ => return ReplyValue::Special(Special::Reject),
+        };
+        // RFC 7143 §6.2.1: the responder takes the first value of the
+        // offerer's list that it supports.
+        for item in text::Values::new(v) {
+            if let Some(d) = DigestType::parse(item).filter(|d| pref.choices().contains(d)) {
+                self.set_digest(id, d);
+                return ReplyValue::Token(d.as_bytes());
+            }
+        }
+        ReplyValue::Special(Special::Reject)
+    }
+
+    fn queue_unknown(&mut self, key: &[u8]) -> Result<(), NegotiationError> {
+        let mut name = [0u8; MAX_KEY_LEN];
+        let n = key.len().min(MAX_KEY_LEN);
+        if let (Some(d), Some(s)) = (name.get_mut(..n), key.get(..n)) {
+            d.copy_from_slice(s);
+        }
+        self.queue(
+            ReplyKey::Unknown(name, n as u8),
+            ReplyValue::Special(Special::NotUnderstood),
+        )
+    }
+
+    fn queue(&mut self, key: ReplyKey, value: ReplyValue) -> Result<(), NegotiationError> {
+        // A repeated offer replaces the queued reply rather than doubling it.
+        let slot = match self
+            .replies
+            .iter()
+            .position(|r| matches!(r, Some(r) if r.key == key))
+        {
+            Some(i) => self.replies.get_mut(i),
+            None => self.replies.iter_mut().find(|r| r.is_none()),
+        };
+        let slot = slot.ok_or(NegotiationError::TooManyReplies)?;
+        *slot = Some(Reply { key, value });
+        Ok(())
+    }
+
+    /// Writes the queued replies to target offers and forgets them. Replies
+    /// that do not fit stay queued for the next PDU.
+    pub fn write_replies(&mut self, w: &mut TextWriter<'_>) -> Result<(), NegotiationError> {
+        for slot in self.replies.iter_mut() {
+            let Some(r) = slot else { continue };
+            let name: &[u8] = match &r.key {
+                ReplyKey::Known(id) => id.name(),
+                ReplyKey::Unknown(buf, n) => buf.get(..usize::from(*n)).unwrap_or(&[]),
+            };
+            match r.value {
+                ReplyValue::Number(n) => w.push_number(name, n)?,
+                ReplyValue::Bool(b) => w.push_bool(name, b)?,
+                ReplyValue::Token(t) => w.push(name, t)?,
+                ReplyValue::Special(s) => w.push(name, s.as_bytes())?,
+            }
+            *slot = None;
+        }
+        Ok(())
+    }
+
+    fn apply_own_offer(&mut self, id: KeyId) {
+        if let Some(n) = self.params.number(id) {
+            self.set_number(id, n);
+        } else if let Some(b) = self.params.boolean(id) {
+            self.set_bool(id, b);
+        }
+    }
+
+    fn set_digest(&mut self, id: KeyId, d: DigestType) {
+        match id {
+            KeyId::HeaderDigest => self.result.connection.header_digest = d,
+            KeyId::DataDigest => self.result.connection.data_digest = d,
+            _ => {}
+        }
+    }
+
+    fn set_number(&mut self, id: KeyId, n: u64) {
+        // Callers range-checked `n` against the key table, so the
+        // narrowing conversions below cannot lose bits.
+        let s = &mut self.result.session;
+        let u16v = u16::try_from(n).unwrap_or(u16::MAX);
+        let u32v = u32::try_from(n).unwrap_or(u32::MAX);
+        match id {
+            KeyId::MaxConnections => s.max_connections = u16v,
+            KeyId::MaxBurstLength => s.max_burst_length = u32v,
+            KeyId::FirstBurstLength => s.first_burst_length = u32v,
+            KeyId::DefaultTime2Wait => s.default_time2wait = u16v,
+            KeyId::DefaultTime2Retain => s.default_time2retain = u16v,
+            KeyId::MaxOutstandingR2T => s.max_outstanding_r2t = u16v,
+            KeyId::ErrorRecoveryLevel => s.error_recovery_level = u8::try_from(n).unwrap_or(0),
+            _ => {}
+        }
+    }
+
+    fn set_bool(&mut self, id: KeyId, b: bool) {
+        let s = &mut self.result.session;
+        match id {
+            KeyId::InitialR2T => s.initial_r2t = b,
+            KeyId::ImmediateData => s.immediate_data = b,
+            KeyId::DataPDUInOrder => s.data_pdu_in_order = b,
+            KeyId::DataSequenceInOrder => s.data_sequence_in_order = b,
+            _ => {}
+        }
+    }
+
+    /// The agreed values. Keys never answered keep their RFC defaults.
+    /// FirstBurstLength is capped at MaxBurstLength (§13.14): each side took
+    /// the minimum of each key separately, which can invert the two, and
+    /// sending less unsolicited data than allowed is always safe.
+    pub fn result(&self) -> NegotiatedParams {
+        let mut r = self.result;
+        if r.session.first_burst_length > r.session.max_burst_length {
+            r.session.first_burst_length = r.session.max_burst_length;
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::params::DigestPref;
+    use crate::text::Pairs;
+
+    fn feed(n: &mut Negotiator, text: &[u8]) -> Result<(), NegotiationError> {
+        for p in Pairs::new(text) {
+            n.handle(p.unwrap())?;
+        }
+        Ok(())
+    }
+
+    fn offers(n: &mut Negotiator) -> ([u8; 1024], usize) {
+        let mut buf = [0u8; 1024];
+        let mut w = TextWriter::new(&mut buf);
+        n.write_offers(&mut w).unwrap();
+        let len = w.len();
+        (buf, len)
+    }
+
+    #[test]
+    fn leading_offer_lists_every_session_key() {
+        let p = InitiatorParams {
+            error_recovery_level: 2,
+            max_connections: 4,
+            header_digest: DigestPref::PreferCrc32c,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        let (buf, len) = offers(&mut n);
+        let want: &[u8] = b"HeaderDigest=CRC32C,None\0DataDigest=None\0MaxRecvDataSegmentLength=8192\0\
+MaxConnections=4\0InitialR2T=Yes\0ImmediateData=Yes\0MaxBurstLength=262144\0FirstBurstLength=65536\0\
+DefaultTime2Wait=2\0DefaultTime2Retain=20\0MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0\
+DataSequenceInOrder=Yes\0ErrorRecoveryLevel=2\0";
+        assert_eq!(&buf[..len], want);
+        assert!(!n.all_answered());
+    }
+
+    #[test]
+    fn non_leading_connection_sends_no_lo_keys() {
+        let leading = SessionParams::rfc_defaults(SessionType::Normal);
+        let p = InitiatorParams {
+            max_connections: 4,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, Some(&leading)).unwrap();
+        let (buf, len) = offers(&mut n);
+        assert_eq!(
+            &buf[..len],
+            b"HeaderDigest=None\0DataDigest=None\0MaxRecvDataSegmentLength=8192\0"
+        );
+        // An LO key offered to us here is refused, and our session values stay.
+        feed(&mut n, b"MaxBurstLength=1024\0").unwrap();
+        let mut rb = [0u8; 64];
+        let mut w = TextWriter::new(&mut rb);
+        n.write_replies(&mut w).unwrap();
+        assert_eq!(w.written(), b"MaxBurstLength=Reject\0");
+        assert_eq!(n.result().session.max_burst_length, 262_144);
+    }
+
+    #[test]
+    fn lio_like_answers_give_rfc_results() {
+        let p = InitiatorParams {
+            error_recovery_level: 2,
+            max_connections: 8,
+            max_outstanding_r2t: 8,
+            immediate_data: true,
+            initial_r2t: false,
+            header_digest: DigestPref::PreferCrc32c,
+            max_recv_data_segment_length: 262_144,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        // LIO with ERL 2 and DataSequenceInOrder=Yes answers
+        // MaxOutstandingR2T=1: a legal numerical-min result.
+        feed(
+            &mut n,
+            b"TargetPortalGroupTag=1\0TargetAlias=LIO Target\0HeaderDigest=CRC32C\0DataDigest=None\0\
+MaxRecvDataSegmentLength=65536\0MaxConnections=4\0InitialR2T=Yes\0ImmediateData=No\0\
+MaxBurstLength=1048576\0FirstBurstLength=65536\0DefaultTime2Wait=2\0DefaultTime2Retain=20\0\
+MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0DataSequenceInOrder=Yes\0ErrorRecoveryLevel=2\0",
+        )
+        .unwrap_err();
+        // MaxBurstLength=1048576 above our 262144 offer breaks numerical-min.
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(
+            &mut n,
+            b"TargetPortalGroupTag=1\0TargetAlias=LIO Target\0HeaderDigest=CRC32C\0DataDigest=None\0\
+MaxRecvDataSegmentLength=65536\0MaxConnections=4\0InitialR2T=Yes\0ImmediateData=No\0\
+MaxBurstLength=131072\0FirstBurstLength=65536\0DefaultTime2Wait=3\0DefaultTime2Retain=20\0\
+MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0DataSequenceInOrder=Yes\0ErrorRecoveryLevel=2\0",
+        )
+        .unwrap();
+        assert!(n.all_answered());
+        assert!(!n.has_replies());
+        let r = n.result();
+        assert_eq!(r.session.target_portal_group_tag, Some(1));
+        assert_eq!(r.session.target_alias.as_bytes(), b"LIO Target");
+        assert_eq!(r.connection.header_digest, DigestType::Crc32c);
+        assert_eq!(r.connection.max_xmit_data_segment_length, 65_536);
+        assert_eq!(r.connection.max_recv_data_segment_length, 262_144);
+        assert_eq!(r.session.max_connections, 4);
+        assert!(r.session.initial_r2t);
+        assert!(!r.session.immediate_data);
+        assert_eq!(r.session.max_burst_length, 131_072);
+        assert_eq!(r.session.default_time2wait, 3);
+        assert_eq!(r.session.max_outstanding_r2t, 1);
+        assert_eq!(r.session.error_recovery_level, 2);
+    }
+
+    #[test]
+    fn target_offers_get_answers() {
+        let p = InitiatorParams {
+            max_burst_length: 65_536,
+            first_burst_length: 65_536,
+            data_digest: DigestPref::PreferNone,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        feed(
+            &mut n,
+            b"MaxBurstLength=131072\0DefaultTime2Wait=0\0DataDigest=CRC32C,None\0\
+ErrorRecoveryLevel=7\0OFMarker=Yes\0IFMarkInt=2048\0X-com.example.Foo=1\0InitialR2T=No\0\
+TaskReporter=ResponseFence,RFC3720\0",
+        )
+        .unwrap();
+        let mut rb = [0u8; 512];
+        let mut w = TextWriter::new(&mut rb);
+        n.write_replies(&mut w).unwrap();
+        assert_eq!(
+            w.written(),
+            &b"MaxBurstLength=65536\0DefaultTime2Wait=2\0DataDigest=CRC32C\0\
+ErrorRecoveryLevel=Reject\0OFMarker=No\0IFMarkInt=Irrelevant\0\
+X-com.example.Foo=NotUnderstood\0InitialR2T=Yes\0TaskReporter=RFC3720\0"[..]
+        );
+        assert!(!n.has_replies());
+        let r = n.result();
+        assert_eq!(r.connection.data_digest, DigestType::Crc32c);
+        assert_eq!(r.session.max_burst_length, 65_536);
+        assert_eq!(r.session.error_recovery_level, 0);
+    }
+
+    #[test]
+    fn special_answers_keep_defaults() {
+        let p = InitiatorParams {
+            error_recovery_level: 1,
+            max_connections: 2,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(
+            &mut n,
+            b"ErrorRecoveryLevel=NotUnderstood\0MaxConnections=Reject\0FirstBurstLength=Irrelevant\0",
+        )
+        .unwrap();
+        let r = n.result();
+        assert_eq!(r.session.error_recovery_level, 0);
+        assert_eq!(r.session.max_connections, 1);
+        assert_eq!(r.session.first_burst_length, 65_536);
+        assert!(!n.has_replies());
+    }
+
+    #[test]
+    fn bad_answers_fail() {
+        let p = InitiatorParams::default();
+        for (text, key) in [
+            (&b"HeaderDigest=CRC32C\0"[..], KeyId::HeaderDigest),
+            (b"ImmediateData=Maybe\0", KeyId::ImmediateData),
+            (b"ErrorRecoveryLevel=1\0", KeyId::ErrorRecoveryLevel),
+            (b"DataPDUInOrder=No\0", KeyId::DataPDUInOrder),
+        ] {
+            let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+            offers(&mut n);
+            match feed(&mut n, text) {
+                Err(NegotiationError::BadAnswer(k, _)) => assert_eq!(k, key),
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        assert_eq!(
+            feed(&mut n, b"MaxRecvDataSegmentLength=100\0"),
+            Err(NegotiationError::BadDeclaration(
+                KeyId::MaxRecvDataSegmentLength
+            ))
+        );
+    }
+
+    #[test]
+    fn discovery_session_offers_connection_keys_only() {
+        let p = InitiatorParams::default();
+        let mut n = Negotiator::new(&p, SessionType::Discovery, None).unwrap();
+        let (buf, len) = offers(&mut n);
+        assert_eq!(
+            &buf[..len],
+            b"HeaderDigest=None\0DataDigest=None\0MaxRecvDataSegmentLength=8192\0"
+        );
+        feed(&mut n, b"MaxBurstLength=4096\0").unwrap();
+        let mut rb = [0u8; 64];
+        let mut w = TextWriter::new(&mut rb);
+        n.write_replies(&mut w).unwrap();
+        assert_eq!(w.written(), b"MaxBurstLength=Irrelevant\0");
+    }
+
+    #[test]
+    fn first_burst_capped_by_max_burst() {
+        let mut n =
+            Negotiator::new(&InitiatorParams::default(), SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(&mut n, b"MaxBurstLength=16384\0FirstBurstLength=65536\0").unwrap();
+        assert_eq!(n.result().session.first_burst_length, 16_384);
+    }
+
+    #[test]
+    fn too_many_unknown_keys() {
+        let mut n =
+            Negotiator::new(&InitiatorParams::default(), SessionType::Normal, None).unwrap();
+        let mut buf = [0u8; 512];
+        let mut w = TextWriter::new(&mut buf);
+        for i in 0..=MAX_REPLIES {
+            let name = [b'X', b'-', b'a' + i as u8];
+            w.push(&name, b"1").unwrap();
+        }
+        let len = w.len();
+        assert_eq!(
+            feed(&mut n, &buf[..len]),
+            Err(NegotiationError::TooManyReplies)
+        );
+    }
+}
