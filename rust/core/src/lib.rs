@@ -20,3 +20,4 @@ pub mod dataout;
 pub mod policy;
 pub mod text;
 pub mod datain;
+pub mod keys;
