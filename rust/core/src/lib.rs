@@ -21,3 +21,4 @@ pub mod policy;
 pub mod text;
 pub mod datain;
 pub mod keys;
+pub mod nop;

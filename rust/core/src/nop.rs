@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Connection liveness with NOP-Out / NOP-In (RFC 7143 §11.18, §11.19), as a
+//! sans-IO timer machine: the caller passes `now` (monotonic milliseconds),
+//! asks [`NopKeeper::poll_timeout`] when to call back, and gets events.
+//!
+//! Policy, as open-iscsi does it: ping only a connection that has been quiet
+//! for NopInterval, and declare it failed only when nothing at all arrived
+//! for NopTimeout after the ping. Any received PDU proves the peer alive; on
+//! a busy connection the NOP-In echo can sit behind megabytes of Data-In.
+//! A failed connection is what starts ERL 2 connection recovery (§7.2.1).
+
+/// The reserved tag 0xffffffff (RFC 7143 §11.2.1.8).
+const RESERVED_TAG: u32 = 0xffff_ffff;
+
+/// Liveness configuration for one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NopConfig {
+    /// NopInterval: ping after this long without receiving anything;
+    /// 0 disables pinging.
+    pub interval_ms: u64,
+    /// NopTimeout: fail the connection when nothing arrives this long after
+    /// a ping. 0 is treated as 1 ms (a ping must be answerable).
+    pub timeout_ms: u64,
+}
+
+impl NopConfig {
+    /// open-iscsi's defaults (`noop_out_interval` = `noop_out_timeout` = 5 s).
+    pub const DEFAULT: NopConfig = NopConfig {
+        interval_ms: 5_000,
+        timeout_ms: 5_000,
+    };
+}
+
+/// What the liveness timer wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NopEvent {
+    /// Time to ping: allocate an ITT, send [`NopKeeper::ping`]'s NOP-Out and
+    /// report it with [`NopKeeper::ping_sent`].
+    PingDue,
+    /// The ping with this ITT went unanswered for NopTimeout: treat the
+    /// connection as failed (§7.2.1; at ERL 2 start connection recovery).
+    ConnectionFailed {
+        /// ITT of the unanswered ping, free for reuse.
+        itt: u32,
+    },
+}
+
+/// The header fields of a NOP-Out to send (RFC 7143 §11.18). CmdSN and
+/// ExpStatSN come from the session and connection state at send time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NopOutFields {
+    /// I bit. Pings and replies are immediate so they neither wait for nor
+    /// consume the CmdSN window (§11.18: an immediate NOP-Out's CmdSN is not
+    /// advanced).
+    pub immediate: bool,
+    /// Initiator Task Tag: allocated for a ping, 0xffffffff for a reply.
+    pub itt: u32,
+    /// Target Transfer Tag: 0xffffffff for a ping, the target's for a reply.
+    pub ttt: u32,
+    /// LUN: 0 for a ping, echoed from the NOP-In for a reply (§11.18.3).
+    pub lun: [u8; 8],
+}
+
+/// The fields of a received NOP-In that decide what it is (RFC 7143
+/// §11.19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NopInFields {
+    /// Initiator Task Tag.
+    pub itt: u32,
+    /// Target Transfer Tag.
+    pub ttt: u32,
+    /// LUN.
+    pub lun: [u8; 8],
+}
+
+/// What a NOP-In means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NopInAction {
+    /// The echo of our ping; its StatSN is a real status number.
+    PingAnswered {
+        /// Round-trip time in milliseconds.
+        rtt_ms: u64,
+    },
+    /// The target pings us: send this NOP-Out (ITT 0xffffffff, same TTT and
+    /// LUN, §11.19.3).
+    Reply(NopOutFields),
+    /// ITT and TTT both 0xffffffff: the target only pushes ExpCmdSN/MaxCmdSN;
+    /// nothing to answer and its StatSN is not consumed (§11.19.2).
+    WindowUpdate,
+}
+
+/// Why a NOP-In was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NopError {
+    /// A NOP-In with an ITT that is not the outstanding ping.
+    UnknownItt(u32),
+    /// Both ITT and TTT set: a NOP-In cannot be an echo and a ping at once
+    /// (§11.19: TTT must be 0xffffffff in a response).
+    IttAndTttBothSet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ping {
+    itt: u32,
+    sent_at: u64,
+}
+
+/// Per-connection liveness state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NopKeeper {
+    config: NopConfig,
+    last_rx: u64,
+    ping: Option<Ping>,
+    ping_due_reported: bool,
+}
+
+impl NopKeeper {
+    /// Start tracking a connection that entered Full Feature Phase at `now`.
+    pub fn new(config: NopConfig, now: u64) -> Self {
+        Self {
+            config,
+            last_rx: now,
+            ping: None,
+            ping_due_reported: false,
+        }
+    }
+
+    /// Current configuration.
+    pub fn config(&self) -> NopConfig {
+        self.config
+    }
+
+    /// Change NopInterval / NopTimeout; takes effect at the next deadline.
+    pub fn set_config(&mut self, config: NopConfig) {
+        self.config = config;
+    }
+
+    /// The ITT of the ping in flight, if any.
+    pub fn outstanding_ping(&self) -> Option<u32> {
+        self.ping.map(|p| p.itt)
+    }
+
+    fn timeout_ms(&self) -> u64 {
+        self.config.timeout_ms.max(1)
+    }
+
+    /// When to call [`Self::handle_timeout`] next, or `None` for never.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.ping.is_some() {
+            return Some(self.last_rx.saturating_add(self.timeout_ms()));
+        }
+        if self.config.interval_ms == 0 || self.ping_due_reported {
+            return None;
+        }
+        Some(self.last_rx.saturating_add(self.config.interval_ms))
+    }
+
+    /// Any PDU arrived on the connection at `now`.
+    pub fn on_receive(&mut self, now: u64) {
+        if now > self.last_rx {
+            self.last_rx = now;
+        }
+        self.ping_due_reported = false;
+    }
+
+    /// Check the deadlines at `now`.
+    pub fn handle_timeout(&mut self, now: u64) -> Option<NopEvent> {
+        let deadline = self.poll_timeout()?;
+        if now < deadline {
+            return None;
+        }
+        if let Some(ping) = self.ping.take() {
+            return Some(NopEvent::ConnectionFailed { itt: ping.itt });
+        }
+        self.ping_due_reported = true;
+        Some(NopEvent::PingDue)
+    }
+
+    /// The NOP-Out for a ping with the ITT the caller allocated: TTT
+    /// 0xffffffff asks the target for a NOP-In echo (§11.18.2).
+    pub fn ping(itt: u32) -> NopOutFields {
+        NopOutFields {
+            immediate: true,
+            itt,
+            ttt: RESERVED_TAG,
+            lun: [0; 8],
+        }
+    }
+
+    /// A ping with `itt` went out at `now` (also for pings the caller sends
+    /// on its own, e.g. to probe a connection before reusing it). The
+    /// timeout runs from the send, or from the last receive if later.
+    pub fn ping_sent(&mut self, itt: u32, now: u64) {
+        self.ping = Some(Ping { itt, sent_at: now });
+        self.ping_due_reported = false;
+        if now > self.last_rx {
+            self.last_rx = now;
+        }
+    }
+
+    /// Classify a NOP-In received at `now` (call [`Self::on_receive`] for it
+    /// too, or let this do it: it counts as activity either way).
+    pub fn on_nop_in(&mut self, nop: &NopInFields, now: u64) -> Result<NopInAction, NopError> {
+        self.on_receive(now);
+        match (nop.itt == RESERVED_TAG, nop.ttt == RESERVED_TAG) {
+            (true, true) => Ok(NopInAction::WindowUpdate),
+            (true, false) => Ok(NopInAction::Reply(NopOutFields {
+                immediate: true,
+                itt: RESERVED_TAG,
+                ttt: nop.ttt,
+                lun: nop.lun,
+            })),
+            (false, false) => Err(NopError::IttAndTttBothSet),
+            (false, true) => match self.ping {
+                Some(p) if p.itt == nop.itt => {
+                    self.ping = None;
+                    Ok(NopInAction::PingAnswered {
+                        rtt_ms: now.saturating_sub(p.sent_at),
+                    })
+                }
+                _ => Err(NopError::UnknownItt(nop.itt)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: NopConfig = NopConfig {
+        interval_ms: 1000,
+        timeout_ms: 300,
+    };
+
+    #[test]
+    fn idle_connection_is_pinged_after_interval() {
+        let mut k = NopKeeper::new(CFG, 10_000);
+        assert_eq!(k.poll_timeout(), Some(11_000));
+        assert_eq!(k.handle_timeout(10_999), None);
+        assert_eq!(k.handle_timeout(11_000), Some(NopEvent::PingDue));
+        // Reported once, not on every poll.
+        assert_eq!(k.poll_timeout(), None);
+        assert_eq!(k.handle_timeout(11_500), None);
+        let out = NopKeeper::ping(0x42);
+        assert_eq!(
+            out,
+            NopOutFields {
+                immediate: true,
+                itt: 0x42,
+                ttt: 0xffff_ffff,
+                lun: [0; 8]
+            }
+        );
+        k.ping_sent(0x42, 11_010);
+        assert_eq!(k.poll_timeout(), Some(11_310));
+        let echo = NopInFields {
+            itt: 0x42,
+            ttt: 0xffff_ffff,
+            lun: [0; 8],
+        };
+        assert_eq!(
+            k.on_nop_in(&echo, 11_050),
+            Ok(NopInAction::PingAnswered { rtt_ms: 40 })
+        );
+        assert_eq!(k.outstanding_ping(), None);
+        assert_eq!(k.poll_timeout(), Some(12_050));
+        // The same echo again is no longer expected.
+        assert_eq!(k.on_nop_in(&echo, 11_060), Err(NopError::UnknownItt(0x42)));
+    }
+
+    #[test]
+    fn traffic_postpones_the_ping() {
+        let mut k = NopKeeper::new(CFG, 0);
+        k.on_receive(900);
+        assert_eq!(k.handle_timeout(1000), None);
+        assert_eq!(k.poll_timeout(), Some(1900));
+    }
+
+    #[test]
+    fn unanswered_ping_fails_the_connection() {
+        let mut k = NopKeeper::new(CFG, 0);
+        assert_eq!(k.handle_timeout(1000), Some(NopEvent::PingDue));
+        k.ping_sent(7, 1000);
+        // Data keeps arriving: the connection is alive even without the echo.
+        k.on_receive(1200);
+        assert_eq!(k.handle_timeout(1300), None);
+        assert_eq!(
+            k.handle_timeout(1500),
+            Some(NopEvent::ConnectionFailed { itt: 7 })
+        );
+        assert_eq!(k.outstanding_ping(), None);
+    }
+
+    #[test]
+    fn target_ping_is_answered_with_its_ttt_and_lun() {
+        let mut k = NopKeeper::new(CFG, 0);
+        let lun = [0, 3, 0, 0, 0, 0, 0, 0];
+        let nop = NopInFields {
+            itt: 0xffff_ffff,
+            ttt: 0x0bad_cafe,
+            lun,
+        };
+        assert_eq!(
+            k.on_nop_in(&nop, 5),
+            Ok(NopInAction::Reply(NopOutFields {
+                immediate: true,
+                itt: 0xffff_ffff,
+                ttt: 0x0bad_cafe,
+                lun
+            }))
+        );
+        assert_eq!(k.poll_timeout(), Some(1005));
+    }
+
+    #[test]
+    fn unsolicited_nop_in_and_malformed_tags() {
+        let mut k = NopKeeper::new(CFG, 0);
+        let nop = NopInFields {
+            itt: 0xffff_ffff,
+            ttt: 0xffff_ffff,
+            lun: [0; 8],
+        };
+        assert_eq!(k.on_nop_in(&nop, 1), Ok(NopInAction::WindowUpdate));
+        let both = NopInFields {
+            itt: 1,
+            ttt: 2,
+            lun: [0; 8],
+        };
+        assert_eq!(k.on_nop_in(&both, 1), Err(NopError::IttAndTttBothSet));
+    }
+
+    #[test]
+    fn disabled_interval_never_pings_but_explicit_ping_still_times_out() {
+        let cfg = NopConfig {
+            interval_ms: 0,
+            timeout_ms: 0,
+        };
+        let mut k = NopKeeper::new(cfg, 0);
+        assert_eq!(k.poll_timeout(), None);
+        assert_eq!(k.handle_timeout(u64::MAX), None);
+        k.ping_sent(9, 100);
+        assert_eq!(k.poll_timeout(), Some(101));
+        assert_eq!(
+            k.handle_timeout(101),
+            Some(NopEvent::ConnectionFailed { itt: 9 })
+        );
+    }
+}
