@@ -195,7 +195,11 @@ mod tests {
             for &b in data {
                 c ^= u32::from(b);
                 for _ in 0..8 {
-                    c = if c & 1 != 0 { (c >> 1) ^ POLY_REFLECTED } else { c >> 1 };
+                    c = if c & 1 != 0 {
+                        (c >> 1) ^ POLY_REFLECTED
+                    } else {
+                        c >> 1
+                    };
                 }
             }
             !c

@@ -83,7 +83,10 @@ impl SerialNumber {
 
     /// `self` is serially greater than or equal to `other`.
     pub const fn ge(self, other: Self) -> bool {
-        matches!(self.compare(other), Some(Ordering::Greater | Ordering::Equal))
+        matches!(
+            self.compare(other),
+            Some(Ordering::Greater | Ordering::Equal)
+        )
     }
 
     /// Signed number of steps from `self` to `other` (positive when `other` is
