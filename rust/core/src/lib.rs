@@ -22,3 +22,4 @@ pub mod text;
 pub mod datain;
 pub mod keys;
 pub mod nop;
+pub mod tmf;
