@@ -23,3 +23,5 @@ pub mod datain;
 pub mod keys;
 pub mod nop;
 pub mod tmf;
+pub mod recovery;
+pub mod chap;
