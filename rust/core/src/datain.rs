@@ -12,16 +12,14 @@
 //! it costs resending PDUs that did arrive, acceptable for a path that only
 //! runs after a digest error.
 
-use crate::dataout::RESERVED_TAG;
+use crate::pdu::{self, Lun, Residual, SnackType, RESERVED_TAG};
+
+pub use crate::pdu::scsi_response::{RESPONSE_COMPLETED, RESPONSE_TARGET_FAILURE};
 
 /// SCSI status GOOD (SAM).
 pub const STATUS_GOOD: u8 = 0x00;
 /// SCSI status CHECK CONDITION (SAM): the response carries sense data.
 pub const STATUS_CHECK_CONDITION: u8 = 0x02;
-/// SCSI Response code "Command Completed at Target" (RFC 7143 §11.4.3).
-pub const RESPONSE_COMPLETED: u8 = 0x00;
-/// SCSI Response code "Target Failure" (RFC 7143 §11.4.3).
-pub const RESPONSE_TARGET_FAILURE: u8 = 0x01;
 
 /// Which data phases a command has (the R and W bits of the SCSI Command
 /// PDU, RFC 7143 §11.3.1).
@@ -61,30 +59,6 @@ impl DataInParams {
     };
 }
 
-/// A residual as the O/U flags and a residual count report it (§11.4.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Residual {
-    /// Neither flag: the full expected length was transferred.
-    None,
-    /// U: this many expected bytes were not transferred.
-    Underflow(u32),
-    /// O: the target had this many bytes more than expected.
-    Overflow(u32),
-}
-
-impl Residual {
-    /// Decode an (overflow, underflow) flag pair with its count. Both flags
-    /// set is a protocol error (§11.4.1: they are mutually exclusive).
-    pub fn from_flags(overflow: bool, underflow: bool, count: u32) -> Result<Self, DataInError> {
-        match (overflow, underflow) {
-            (false, false) => Ok(Residual::None),
-            (false, true) => Ok(Residual::Underflow(count)),
-            (true, false) => Ok(Residual::Overflow(count)),
-            (true, true) => Err(DataInError::BothResidualFlags),
-        }
-    }
-}
-
 /// Why a Data-In, R2T number or SCSI Response was refused. At
 /// ErrorRecoveryLevel 0 any of these means session recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,8 +87,6 @@ pub enum DataInError {
     SequenceExceedsMaxBurst,
     /// S bit without F bit (§11.7.1: status only in the final PDU).
     StatusWithoutFinal,
-    /// Both overflow and underflow flags set.
-    BothResidualFlags,
     /// Bidirectional residual flags on a command that is not bidirectional.
     UnexpectedBidiResidual,
     /// The sense data length prefix is truncated or runs past the segment.
@@ -130,21 +102,14 @@ pub enum DataInError {
     AlreadyComplete,
 }
 
-/// SNACK types (RFC 7143 §11.16.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnackKind {
-    /// Type 0, Data/R2T SNACK: resend Data-In or R2T PDUs.
-    DataR2t = 0,
-    /// Type 2, DataACK: positive acknowledgement of Data-In.
-    DataAck = 2,
-}
-
 /// A SNACK Request the caller should send for this task (RFC 7143 §11.16),
 /// on the connection the task is allegiant to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnackRequest {
-    /// SNACK type.
-    pub kind: SnackKind,
+    /// SNACK type: [`SnackType::DataR2t`] or [`SnackType::DataAck`].
+    pub kind: SnackType,
+    /// LUN: echoed from the Data-In for a DataACK, zero otherwise.
+    pub lun: Lun,
     /// Target Transfer Tag: the TTT of the Data-In with the A bit for
     /// DataACK, 0xffffffff otherwise.
     pub ttt: u32,
@@ -153,6 +118,22 @@ pub struct SnackRequest {
     pub beg_run: u32,
     /// RunLength; 0 means "BegRun and everything after it".
     pub run_length: u32,
+}
+
+impl SnackRequest {
+    /// The SNACK Request PDU for the task with `itt`, carrying the
+    /// connection's current `exp_stat_sn`.
+    pub fn to_pdu(&self, itt: u32, exp_stat_sn: u32) -> pdu::SnackRequest {
+        pdu::SnackRequest {
+            snack_type: self.kind,
+            lun: self.lun,
+            itt,
+            ttt_or_snack_tag: self.ttt,
+            exp_stat_sn,
+            beg_run: self.beg_run,
+            run_length: self.run_length,
+        }
+    }
 }
 
 /// Where a received Data-In segment belongs in the command's read buffer.
@@ -185,20 +166,13 @@ impl SenseRange {
 /// Find the sense data in a SCSI Response data segment (§11.4.7). An empty
 /// segment or a SenseLength of 0 means no sense data.
 pub fn parse_sense(segment: &[u8]) -> Result<Option<SenseRange>, DataInError> {
-    if segment.is_empty() {
-        return Ok(None);
+    let (sense, _response_data) =
+        pdu::scsi_response::split_sense(segment).map_err(|_| DataInError::MalformedSense)?;
+    match u16::try_from(sense.len()) {
+        Ok(0) => Ok(None),
+        Ok(length) => Ok(Some(SenseRange { offset: 2, length })),
+        Err(_) => Err(DataInError::MalformedSense),
     }
-    let prefix = segment.get(..2).ok_or(DataInError::MalformedSense)?;
-    let length = u16::from_be_bytes([
-        prefix.first().copied().unwrap_or(0),
-        prefix.get(1).copied().unwrap_or(0),
-    ]);
-    if length == 0 {
-        return Ok(None);
-    }
-    let range = SenseRange { offset: 2, length };
-    range.slice(segment).ok_or(DataInError::MalformedSense)?;
-    Ok(Some(range))
 }
 
 /// How a command ended.
@@ -218,62 +192,6 @@ pub struct CommandOutcome {
     pub bidi_read_residual: Residual,
     /// Data-In payload bytes accepted for this command.
     pub bytes_received: u32,
-}
-
-/// A Data-In PDU (RFC 7143 §11.7) reduced to what sequencing needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataIn {
-    /// DataSN.
-    pub data_sn: u32,
-    /// BufferOffset.
-    pub buffer_offset: u32,
-    /// DataSegmentLength.
-    pub length: u32,
-    /// F bit: last PDU of an input sequence.
-    pub final_flag: bool,
-    /// A bit: the target asks for a DataACK (ERL ≥ 1 only).
-    pub ack: bool,
-    /// Target Transfer Tag (meaningful with the A bit).
-    pub ttt: u32,
-    /// The S bit with its status fields, when status rides in this PDU.
-    pub status: Option<DataInStatus>,
-}
-
-/// Status carried by a Data-In with the S bit (phase collapse, §11.7.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataInStatus {
-    /// SCSI status byte.
-    pub status: u8,
-    /// O bit.
-    pub overflow: bool,
-    /// U bit.
-    pub underflow: bool,
-    /// ResidualCount.
-    pub residual_count: u32,
-}
-
-/// A SCSI Response PDU (RFC 7143 §11.4) reduced to what completion needs;
-/// its data segment is passed separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScsiResponse {
-    /// Response code.
-    pub response: u8,
-    /// SCSI status (valid when `response` is 0).
-    pub status: u8,
-    /// o bit: Bidirectional Read Residual Overflow.
-    pub bidi_overflow: bool,
-    /// u bit: Bidirectional Read Residual Underflow.
-    pub bidi_underflow: bool,
-    /// O bit.
-    pub overflow: bool,
-    /// U bit.
-    pub underflow: bool,
-    /// ExpDataSN: Data-In and R2T PDUs the target sent.
-    pub exp_data_sn: u32,
-    /// Bidirectional Read Residual Count.
-    pub bidi_read_residual_count: u32,
-    /// Residual Count.
-    pub residual_count: u32,
 }
 
 /// What to do after a PDU was accepted. All fields may be empty, e.g. for a
@@ -361,7 +279,8 @@ impl DataInTracker {
     /// caller's SNACK retry timer fires.
     pub fn pending_snack(&self) -> Option<SnackRequest> {
         self.snack_pending.then_some(SnackRequest {
-            kind: SnackKind::DataR2t,
+            kind: SnackType::DataR2t,
+            lun: Lun::ZERO,
             ttt: RESERVED_TAG,
             beg_run: self.next_sn,
             run_length: 0,
@@ -434,11 +353,11 @@ impl DataInTracker {
     }
 
     /// Check a Data-In PDU and say where its data goes.
-    pub fn on_data_in(&mut self, pdu: &DataIn) -> Result<DataInVerdict, DataInError> {
+    pub fn on_data_in(&mut self, pdu: &pdu::DataIn) -> Result<DataInVerdict, DataInError> {
         if !matches!(self.direction, Direction::Read | Direction::Bidirectional) {
             return Err(DataInError::UnexpectedDataIn);
         }
-        if pdu.status.is_some() && !pdu.final_flag {
+        if pdu.status_flag && !pdu.final_flag {
             return Err(DataInError::StatusWithoutFinal);
         }
         let order = self.classify(pdu.data_sn);
@@ -450,7 +369,7 @@ impl DataInTracker {
         }
         let end = pdu
             .buffer_offset
-            .checked_add(pdu.length)
+            .checked_add(pdu.data_segment_length)
             .filter(|&e| e <= self.read_length)
             .ok_or(DataInError::OffsetOutOfRange)?;
         let starts_sequence = self.sequence_bytes == 0;
@@ -464,47 +383,40 @@ impl DataInTracker {
         }
         let sequence_bytes = self
             .sequence_bytes
-            .checked_add(pdu.length)
+            .checked_add(pdu.data_segment_length)
             .filter(|&b| b <= self.params.max_burst_length)
             .ok_or(DataInError::SequenceExceedsMaxBurst)?;
-        let residual = match pdu.status {
-            Some(s) => Some(Residual::from_flags(
-                s.overflow,
-                s.underflow,
-                s.residual_count,
-            )?),
-            None => None,
-        };
 
         self.sequence_bytes = if pdu.final_flag { 0 } else { sequence_bytes };
         self.next_offset = end;
         // Bounded by read_length through the range check above, unless the
         // target resends ranges; saturate rather than wrap.
-        self.bytes_received = self.bytes_received.saturating_add(pdu.length);
+        self.bytes_received = self.bytes_received.saturating_add(pdu.data_segment_length);
         let mut verdict = DataInVerdict {
             deliver: Some(Placement {
                 buffer_offset: pdu.buffer_offset,
-                length: pdu.length,
+                length: pdu.data_segment_length,
             }),
             ..DataInVerdict::default()
         };
         self.advance(&mut verdict);
-        if pdu.ack && self.params.error_recovery_level >= 1 {
+        if pdu.acknowledge && self.params.error_recovery_level >= 1 {
             verdict.snack = Some(SnackRequest {
-                kind: SnackKind::DataAck,
+                kind: SnackType::DataAck,
+                lun: pdu.lun,
                 ttt: pdu.ttt,
                 beg_run: self.next_sn,
                 run_length: 0,
             });
         }
-        if let (Some(s), Some(residual)) = (pdu.status, residual) {
+        if pdu.status_flag {
             self.complete = true;
             self.pending = None;
             verdict.complete = Some(CommandOutcome {
                 response: RESPONSE_COMPLETED,
-                status: s.status,
+                status: pdu.status,
                 sense: None,
-                residual,
+                residual: pdu.residual,
                 bidi_read_residual: Residual::None,
                 bytes_received: self.bytes_received,
             });
@@ -519,18 +431,14 @@ impl DataInTracker {
     /// R2T PDUs, but LIO leaves it 0 in every SCSI Response.
     pub fn on_scsi_response(
         &mut self,
-        rsp: &ScsiResponse,
+        rsp: &pdu::ScsiResponse,
         segment: &[u8],
     ) -> Result<DataInVerdict, DataInError> {
         if self.complete || self.pending.is_some() {
             return Err(DataInError::AlreadyComplete);
         }
-        let residual = Residual::from_flags(rsp.overflow, rsp.underflow, rsp.residual_count)?;
-        let bidi_read_residual = Residual::from_flags(
-            rsp.bidi_overflow,
-            rsp.bidi_underflow,
-            rsp.bidi_read_residual_count,
-        )?;
+        let residual = rsp.residual;
+        let bidi_read_residual = rsp.bidi_read_residual;
         if bidi_read_residual != Residual::None && self.direction != Direction::Bidirectional {
             return Err(DataInError::UnexpectedBidiResidual);
         }
@@ -571,6 +479,7 @@ impl DataInTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdu::{DataIn, ScsiResponse};
 
     fn read(len: u32) -> DataInTracker {
         DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Read, len)
@@ -586,22 +495,31 @@ mod tests {
 
     fn pdu(sn: u32, off: u32, len: u32) -> DataIn {
         DataIn {
+            final_flag: false,
+            acknowledge: false,
+            status_flag: false,
+            status: 0,
+            data_segment_length: len,
+            lun: Lun::ZERO,
+            itt: 1,
+            ttt: RESERVED_TAG,
+            stat_sn: 0,
+            exp_cmd_sn: 0,
+            max_cmd_sn: 0,
             data_sn: sn,
             buffer_offset: off,
-            length: len,
-            final_flag: false,
-            ack: false,
-            ttt: RESERVED_TAG,
-            status: None,
+            residual: Residual::None,
         }
     }
 
-    fn good() -> DataInStatus {
-        DataInStatus {
+    /// `p` as the final PDU with status GOOD and `residual`.
+    fn with_status(p: DataIn, residual: Residual) -> DataIn {
+        DataIn {
+            final_flag: true,
+            status_flag: true,
             status: STATUS_GOOD,
-            overflow: false,
-            underflow: false,
-            residual_count: 0,
+            residual,
+            ..p
         }
     }
 
@@ -609,13 +527,15 @@ mod tests {
         ScsiResponse {
             response: RESPONSE_COMPLETED,
             status: STATUS_GOOD,
-            bidi_overflow: false,
-            bidi_underflow: false,
-            overflow: false,
-            underflow: false,
+            data_segment_length: 0,
+            itt: 1,
+            snack_tag: 0,
+            stat_sn: 0,
+            exp_cmd_sn: 0,
+            max_cmd_sn: 0,
             exp_data_sn: 0,
-            bidi_read_residual_count: 0,
-            residual_count: 0,
+            bidi_read_residual: Residual::None,
+            residual: Residual::None,
         }
     }
 
@@ -631,11 +551,7 @@ mod tests {
             })
         );
         assert_eq!(v.complete, None);
-        let last = DataIn {
-            final_flag: true,
-            status: Some(good()),
-            ..pdu(1, 8192, 4096)
-        };
+        let last = with_status(pdu(1, 8192, 4096), Residual::None);
         let v = t.on_data_in(&last).unwrap();
         let out = v.complete.unwrap();
         assert_eq!(out.status, STATUS_GOOD);
@@ -648,15 +564,7 @@ mod tests {
     #[test]
     fn underflow_in_data_in_status() {
         let mut t = read(4096);
-        let last = DataIn {
-            final_flag: true,
-            status: Some(DataInStatus {
-                underflow: true,
-                residual_count: 3584,
-                ..good()
-            }),
-            ..pdu(0, 0, 512)
-        };
+        let last = with_status(pdu(0, 0, 512), Residual::Underflow(3584));
         let out = t.on_data_in(&last).unwrap().complete.unwrap();
         assert_eq!(out.residual, Residual::Underflow(3584));
         assert_eq!(out.bytes_received, 512);
@@ -683,7 +591,8 @@ mod tests {
         assert_eq!(
             v.snack,
             Some(SnackRequest {
-                kind: SnackKind::DataR2t,
+                kind: SnackType::DataR2t,
+                lun: Lun::ZERO,
                 ttt: RESERVED_TAG,
                 beg_run: 1,
                 run_length: 0
@@ -712,16 +621,18 @@ mod tests {
     fn ack_bit_yields_data_ack() {
         let mut t = erl1(8192);
         let p = DataIn {
-            ack: true,
+            acknowledge: true,
             final_flag: true,
             ttt: 0x55,
+            lun: Lun::single_level(3).unwrap(),
             ..pdu(0, 0, 8192)
         };
         let v = t.on_data_in(&p).unwrap();
         assert_eq!(
             v.snack,
             Some(SnackRequest {
-                kind: SnackKind::DataAck,
+                kind: SnackType::DataAck,
+                lun: Lun::single_level(3).unwrap(),
                 ttt: 0x55,
                 beg_run: 1,
                 run_length: 0
@@ -789,8 +700,8 @@ mod tests {
     fn status_needs_final_and_direction_matters() {
         let mut t = read(100);
         let bad = DataIn {
-            status: Some(good()),
-            ..pdu(0, 0, 100)
+            final_flag: false,
+            ..with_status(pdu(0, 0, 100), Residual::None)
         };
         assert_eq!(t.on_data_in(&bad), Err(DataInError::StatusWithoutFinal));
         let mut w = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Write, 100);
@@ -812,8 +723,8 @@ mod tests {
         seg[14] = 0x24;
         let r = ScsiResponse {
             status: STATUS_CHECK_CONDITION,
-            underflow: true,
-            residual_count: 512,
+            data_segment_length: 20,
+            residual: Residual::Underflow(512),
             ..rsp()
         };
         let out = t.on_scsi_response(&r, &seg).unwrap().complete.unwrap();
@@ -849,16 +760,7 @@ mod tests {
     fn residual_flags() {
         let mut t = read(512);
         let r = ScsiResponse {
-            overflow: true,
-            underflow: true,
-            ..rsp()
-        };
-        assert_eq!(
-            t.on_scsi_response(&r, &[]),
-            Err(DataInError::BothResidualFlags)
-        );
-        let r = ScsiResponse {
-            bidi_underflow: true,
+            bidi_read_residual: Residual::Underflow(1),
             ..rsp()
         };
         assert_eq!(
@@ -867,10 +769,8 @@ mod tests {
         );
         let mut b = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 512);
         let r = ScsiResponse {
-            bidi_overflow: true,
-            bidi_read_residual_count: 7,
-            underflow: true,
-            residual_count: 100,
+            bidi_read_residual: Residual::Overflow(7),
+            residual: Residual::Underflow(100),
             ..rsp()
         };
         let out = b.on_scsi_response(&r, &[]).unwrap().complete.unwrap();

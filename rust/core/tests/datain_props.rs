@@ -5,11 +5,27 @@
 //! the status of the final PDU.
 
 use proptest::prelude::*;
-use rsiscsi_core::datain::{
-    DataIn, DataInError, DataInParams, DataInStatus, DataInTracker, Direction, Residual, SnackKind,
-    STATUS_GOOD,
-};
-use rsiscsi_core::dataout::RESERVED_TAG;
+use rsiscsi_core::datain::{DataInError, DataInParams, DataInTracker, Direction, STATUS_GOOD};
+use rsiscsi_core::pdu::{DataIn, Lun, Residual, SnackType, RESERVED_TAG};
+
+fn data_in(data_sn: u32, buffer_offset: u32, length: u32, final_flag: bool) -> DataIn {
+    DataIn {
+        final_flag,
+        acknowledge: false,
+        status_flag: false,
+        status: 0,
+        data_segment_length: length,
+        lun: Lun::ZERO,
+        itt: 1,
+        ttt: RESERVED_TAG,
+        stat_sn: 0,
+        exp_cmd_sn: 0,
+        max_cmd_sn: 0,
+        data_sn,
+        buffer_offset,
+        residual: Residual::None,
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Read {
@@ -59,25 +75,18 @@ fn read_stream() -> impl Strategy<Value = Read> {
                 let mut o = start;
                 while o < start + n {
                     let l = mrdsl.min(start + n - o);
-                    pdus.push(DataIn {
-                        data_sn: pdus.len() as u32,
-                        buffer_offset: o,
-                        length: l,
-                        final_flag: o + l == start + n,
-                        ack: false,
-                        ttt: RESERVED_TAG,
-                        status: None,
-                    });
+                    pdus.push(data_in(pdus.len() as u32, o, l, o + l == start + n));
                     o += l;
                 }
             }
             if let Some(last) = pdus.last_mut() {
-                last.status = Some(DataInStatus {
-                    status: STATUS_GOOD,
-                    overflow: false,
-                    underflow: residual > 0,
-                    residual_count: residual,
-                });
+                last.status_flag = true;
+                last.status = STATUS_GOOD;
+                last.residual = if residual > 0 {
+                    Residual::Underflow(residual)
+                } else {
+                    Residual::None
+                };
             }
             Read { params, len, pdus }
         })
@@ -111,9 +120,9 @@ proptest! {
             outcome = v.complete;
         }
         let out = outcome.unwrap();
-        let status = r.pdus.last().and_then(|p| p.status).unwrap();
-        let want = if status.underflow { Residual::Underflow(status.residual_count) } else { Residual::None };
-        prop_assert_eq!(out.residual, want);
+        let last = r.pdus.last().unwrap();
+        prop_assert_eq!(out.residual, last.residual);
+        prop_assert_eq!(out.status, STATUS_GOOD);
         prop_assert_eq!(out.bytes_received, r.len);
         prop_assert_eq!(t.next_data_sn(), r.pdus.len() as u32);
         check_coverage(placed, r.len)?;
@@ -151,7 +160,7 @@ proptest! {
                     placed.push((p.buffer_offset, p.length));
                 }
                 if let Some(s) = v.snack {
-                    prop_assert_eq!(s.kind, SnackKind::DataR2t);
+                    prop_assert_eq!(s.kind, SnackType::DataR2t);
                     prop_assert_eq!(s.run_length, 0);
                     prop_assert!(snack_from.is_none(), "one SNACK per gap");
                     snack_from = Some(s.beg_run);
@@ -196,13 +205,15 @@ proptest! {
         let mut total = 0u64;
         for (sn, off, n, f, a, s) in pdus {
             let pdu = DataIn {
-                data_sn: sn,
-                buffer_offset: if off % 2 == 0 { off % (len + 1) } else { off },
-                length: if n % 2 == 0 { n % 70_000 } else { n },
-                final_flag: f,
-                ack: a,
+                acknowledge: a,
+                status_flag: s,
                 ttt: 1,
-                status: s.then_some(DataInStatus { status: 0, overflow: false, underflow: false, residual_count: 0 }),
+                ..data_in(
+                    sn,
+                    if off % 2 == 0 { off % (len + 1) } else { off },
+                    if n % 2 == 0 { n % 70_000 } else { n },
+                    f,
+                )
             };
             if let Ok(v) = t.on_data_in(&pdu) {
                 if let Some(p) = v.deliver {
