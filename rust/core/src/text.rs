@@ -121,6 +121,12 @@ impl<'a> Pairs<'a> {
     pub fn new(text: &'a [u8]) -> Self {
         Pairs { rest: text }
     }
+
+    /// Bytes not yet consumed; the unread part is the last `rest_len()`
+    /// bytes of the text.
+    pub fn rest_len(&self) -> usize {
+        self.rest.len()
+    }
 }
 
 impl<'a> Iterator for Pairs<'a> {

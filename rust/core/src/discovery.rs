@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+//! SendTargets discovery (RFC 7143 §4.3 and Appendix C / §13.3): the Text
+//! request payload and the parsing of the target list that comes back.
+//!
+//! The response is a run of `TargetName=` keys, each followed by zero or
+//! more `TargetAddress=<host>[:<port>],<tpgt>` keys for the portals through
+//! which that target is reached. A long answer arrives in several Text
+//! responses with the C bit; glue them with a
+//! [`crate::text::TextAssembler`] and hand the complete text to
+//! [`Targets`].
+
+use crate::keys::KeyId;
+use crate::text::{Pair, Pairs, TextError, TextWriter};
+use core::net::IpAddr;
+
+/// Well-known iSCSI TCP port (RFC 7143 §13.8: the default when a
+/// TargetAddress omits the port).
+pub const DEFAULT_PORT: u16 = 3260;
+
+/// Which targets a SendTargets request asks for (RFC 7143 §13.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Query<'a> {
+    /// `SendTargets=All`: every target (Discovery sessions only).
+    All,
+    /// `SendTargets=<iSCSI name>`: the portals of one target.
+    Target(&'a [u8]),
+    /// `SendTargets=` (empty): the target of the current Normal session.
+    Current,
+}
+
+/// Writes the SendTargets key into a Text request payload.
+pub fn write_request(w: &mut TextWriter<'_>, q: Query<'_>) -> Result<(), TextError> {
+    let v: &[u8] = match q {
+        Query::All => b"All",
+        Query::Target(name) => name,
+        Query::Current => b"",
+    };
+    w.push(KeyId::SendTargets.name(), v)
+}
+
+/// What is wrong with a SendTargets response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoveryError {
+    /// The text itself is malformed.
+    Text(TextError),
+    /// A TargetAddress came before any TargetName.
+    AddressWithoutTarget,
+    /// A TargetName was empty.
+    EmptyTargetName,
+    /// A TargetAddress did not parse (bad port, missing `]`, bad tag).
+    BadAddress,
+}
+
+impl From<TextError> for DiscoveryError {
+    fn from(e: TextError) -> Self {
+        DiscoveryError::Text(e)
+    }
+}
+
+/// One portal from a TargetAddress value (RFC 7143 §13.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Portal<'a> {
+    /// Host part: a DNS name, an IPv4 literal, or an IPv6 literal without
+    /// its brackets.
+    pub host: &'a [u8],
+    /// TCP port ([`DEFAULT_PORT`] if absent).
+    pub port: u16,
+    /// Target portal group tag; absent only in Login redirections.
+    pub tpgt: Option<u16>,
+}
+
+impl<'a> Portal<'a> {
+    /// Parses `domainname[:port][,portal-group-tag]`, where an IPv6 literal
+    /// is enclosed in brackets.
+    pub fn parse(v: &'a [u8]) -> Result<Self, DiscoveryError> {
+        let (addr, tpgt) = match v.iter().rposition(|&c| c == b',') {
+            Some(i) => {
+                let (a, t) = v.split_at(i);
+                (a, Some(parse_u16(t.get(1..).unwrap_or(&[]))?))
+            }
+            None => (v, None),
+        };
+        let (host, port) = if let Some(rest) = addr.strip_prefix(b"[") {
+            let close = rest
+                .iter()
+                .position(|&c| c == b']')
+                .ok_or(DiscoveryError::BadAddress)?;
+            let (h, after) = rest.split_at(close);
+            let after = after.get(1..).unwrap_or(&[]);
+            let port = match after {
+                [] => DEFAULT_PORT,
+                [b':', p @ ..] => parse_u16(p)?,
+                _ => return Err(DiscoveryError::BadAddress),
+            };
+            (h, port)
+        } else {
+            let colons = addr.iter().filter(|&&c| c == b':').count();
+            match colons {
+                0 => (addr, DEFAULT_PORT),
+                1 => {
+                    let i = addr.iter().position(|&c| c == b':').unwrap_or(0);
+                    let (h, p) = addr.split_at(i);
+                    (h, parse_u16(p.get(1..).unwrap_or(&[]))?)
+                }
+                // A bare IPv6 literal: tolerated, though RFC 7143 asks
+                // for brackets; it cannot carry a port.
+                _ => (addr, DEFAULT_PORT),
+            }
+        };
+        if host.is_empty() {
+            return Err(DiscoveryError::BadAddress);
+        }
+        Ok(Portal { host, port, tpgt })
+    }
+
+    /// The host as an IP address, when it is a literal rather than a name.
+    pub fn ip(&self) -> Option<IpAddr> {
+        core::str::from_utf8(self.host).ok()?.parse().ok()
+    }
+}
+
+fn parse_u16(v: &[u8]) -> Result<u16, DiscoveryError> {
+    if v.is_empty() || v.len() > 5 || !v.iter().all(u8::is_ascii_digit) {
+        return Err(DiscoveryError::BadAddress);
+    }
+    let n = v.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
+    u16::try_from(n).map_err(|_| DiscoveryError::BadAddress)
+}
+
+/// One target of a SendTargets answer.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// Its iSCSI name.
+    pub name: &'a [u8],
+    /// The text after the TargetName key, scanned lazily by
+    /// [`Target::portals`].
+    rest: &'a [u8],
+}
+
+impl<'a> Target<'a> {
+    /// The portals listed for this target, in the order given.
+    pub fn portals(&self) -> Portals<'a> {
+        Portals {
+            pairs: Pairs::new(self.rest),
+        }
+    }
+}
+
+/// Iterator over one target's TargetAddress entries. Keys other than
+/// TargetAddress (e.g. a TargetAlias some targets add) are skipped.
+#[derive(Debug, Clone)]
+pub struct Portals<'a> {
+    pairs: Pairs<'a>,
+}
+
+impl<'a> Iterator for Portals<'a> {
+    type Item = Result<Portal<'a>, DiscoveryError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.pairs.next()? {
+                Err(e) => return Some(Err(e.into())),
+                Ok(p) if p.key == KeyId::TargetName.name() => return None,
+                Ok(p) if p.key == KeyId::TargetAddress.name() => {
+                    return Some(Portal::parse(p.value));
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+/// Iterator over the targets of a complete SendTargets answer.
+#[derive(Debug, Clone)]
+pub struct Targets<'a> {
+    pairs: Pairs<'a>,
+    text: &'a [u8],
+    failed: bool,
+    seen_target: bool,
+}
+
+impl<'a> Targets<'a> {
+    /// Iterates over the targets in `text`.
+    pub fn new(text: &'a [u8]) -> Self {
+        Targets {
+            pairs: Pairs::new(text),
+            text,
+            failed: false,
+            seen_target: false,
+        }
+    }
+
+    fn remaining(&self) -> &'a [u8] {
+        // Pairs only ever advances through `text`, so its rest is a suffix.
+        let consumed = self.text.len() - self.pairs.clone().rest_len();
+        self.text.get(consumed..).unwrap_or(&[])
+    }
+}
+
+impl<'a> Iterator for Targets<'a> {
+    type Item = Result<Target<'a>, DiscoveryError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            let r = match self.pairs.next()? {
+                Err(e) => Err(e.into()),
+                Ok(Pair { key, value }) if key == KeyId::TargetName.name() => {
+                    if value.is_empty() {
+                        Err(DiscoveryError::EmptyTargetName)
+                    } else {
+                        // Check this target's portals now, so errors surface
+                        // here and `portals()` of a yielded target is clean.
+                        self.seen_target = true;
+                        let t = Target {
+                            name: value,
+                            rest: self.remaining(),
+                        };
+                        match t.portals().find_map(Result::err) {
+                            Some(e) => Err(e),
+                            None => Ok(t),
+                        }
+                    }
+                }
+                Ok(Pair { key, .. }) if key == KeyId::TargetAddress.name() => {
+                    if self.seen_target {
+                        // Already checked and handed out via `portals()`.
+                        continue;
+                    }
+                    Err(DiscoveryError::AddressWithoutTarget)
+                }
+                // Unknown keys before the first target are ignored.
+                Ok(_) => continue,
+            };
+            if r.is_err() {
+                self.failed = true;
+            }
+            return Some(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::TextAssembler;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn request_payload() {
+        let mut b = [0u8; 32];
+        let mut w = TextWriter::new(&mut b);
+        write_request(&mut w, Query::All).unwrap();
+        assert_eq!(w.written(), b"SendTargets=All\0");
+    }
+
+    #[test]
+    fn portal_forms() {
+        let p = Portal::parse(b"10.0.0.1:3261,1").unwrap();
+        assert_eq!((p.host, p.port, p.tpgt), (&b"10.0.0.1"[..], 3261, Some(1)));
+        assert_eq!(p.ip(), Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))));
+        let p = Portal::parse(b"[fe80::1]:3260,2").unwrap();
+        assert_eq!((p.host, p.port, p.tpgt), (&b"fe80::1"[..], 3260, Some(2)));
+        assert_eq!(
+            p.ip(),
+            Some(IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)))
+        );
+        let p = Portal::parse(b"[2001:db8::5],7").unwrap();
+        assert_eq!((p.port, p.tpgt), (DEFAULT_PORT, Some(7)));
+        let p = Portal::parse(b"storage.example.com").unwrap();
+        assert_eq!((p.port, p.tpgt, p.ip()), (DEFAULT_PORT, None, None));
+        for bad in [
+            &b"10.0.0.1:99999,1"[..],
+            b"10.0.0.1:,1",
+            b"[fe80::1,1",
+            b"[fe80::1]x,1",
+            b"10.0.0.1,",
+            b":3260,1",
+        ] {
+            assert_eq!(
+                Portal::parse(bad),
+                Err(DiscoveryError::BadAddress),
+                "{bad:?}"
+            );
+        }
+    }
+
+    const LIO_ANSWER: &[u8] = b"TargetName=iqn.2003-01.org.example:mcs\0\
+TargetAddress=10.0.0.1:3260,1\0TargetAddress=10.0.1.1:3260,1\0\
+TargetName=iqn.2003-01.org.example:v6\0TargetAddress=[fd00::1]:3260,2\0\
+TargetName=iqn.2003-01.org.example:noportal\0";
+
+    #[test]
+    fn groups_addresses_by_target() {
+        let mut it = Targets::new(LIO_ANSWER);
+        let t = it.next().unwrap().unwrap();
+        assert_eq!(t.name, b"iqn.2003-01.org.example:mcs");
+        let mut ps = t.portals();
+        assert_eq!(ps.next().unwrap().unwrap().host, b"10.0.0.1");
+        assert_eq!(ps.next().unwrap().unwrap().host, b"10.0.1.1");
+        assert!(ps.next().is_none());
+        let t = it.next().unwrap().unwrap();
+        assert_eq!(t.portals().count(), 1);
+        assert_eq!(t.portals().next().unwrap().unwrap().tpgt, Some(2));
+        let t = it.next().unwrap().unwrap();
+        assert_eq!(t.name, b"iqn.2003-01.org.example:noportal");
+        assert_eq!(t.portals().count(), 0);
+        assert!(it.next().is_none());
+    }
+
+    #[test]
+    fn multi_pdu_answer_split_mid_pair() {
+        for cut in 1..LIO_ANSWER.len() {
+            let mut a = TextAssembler::<256>::new();
+            assert_eq!(a.push(&LIO_ANSWER[..cut], true), Ok(false));
+            assert_eq!(a.push(&LIO_ANSWER[cut..], false), Ok(true));
+            let names: usize = Targets::new(a.text())
+                .map(|t| t.unwrap().portals().count())
+                .sum();
+            assert_eq!(names, 3);
+        }
+    }
+
+    #[test]
+    fn malformed_answers() {
+        let mut it = Targets::new(b"TargetAddress=10.0.0.1:3260,1\0");
+        assert_eq!(
+            it.next().unwrap().err(),
+            Some(DiscoveryError::AddressWithoutTarget)
+        );
+        assert!(it.next().is_none());
+        let mut it = Targets::new(b"TargetName=a\0TargetAddress=[::1,1\0");
+        assert_eq!(it.next().unwrap().err(), Some(DiscoveryError::BadAddress));
+        let mut it = Targets::new(b"TargetName=\0");
+        assert_eq!(
+            it.next().unwrap().err(),
+            Some(DiscoveryError::EmptyTargetName)
+        );
+        let mut it = Targets::new(b"TargetName=a\0TargetAddress=1.2.3.4");
+        assert_eq!(
+            it.next().unwrap().err(),
+            Some(DiscoveryError::Text(TextError::Unterminated))
+        );
+    }
+}
