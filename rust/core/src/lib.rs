@@ -25,3 +25,4 @@ pub mod nop;
 pub mod tmf;
 pub mod recovery;
 pub mod chap;
+pub mod discovery;
