@@ -15,9 +15,11 @@
 //! MaxOutstandingR2T and by the const capacity `N` the caller chose), and
 //! where the next in-order sequence must start.
 
+use crate::pdu::{self, Lun};
+
 /// The reserved tag value 0xffffffff: the TTT of unsolicited Data-Out
 /// (RFC 7143 §11.7.4) and the "no tag" value of ITT/TTT elsewhere.
-pub const RESERVED_TAG: u32 = 0xffff_ffff;
+pub use crate::pdu::RESERVED_TAG;
 
 /// Largest value the 24-bit DataSegmentLength, and therefore the length keys,
 /// can take (RFC 7143 §11.2.1.5, §13.12–§13.14: 512 to 2^24-1).
@@ -139,6 +141,23 @@ pub struct DataOutPdu {
     pub final_flag: bool,
 }
 
+impl DataOutPdu {
+    /// The Data-Out header for this PDU of the command with `itt` on `lun`,
+    /// carrying the connection's current `exp_stat_sn`.
+    pub fn to_pdu(&self, lun: Lun, itt: u32, exp_stat_sn: u32) -> pdu::DataOut {
+        pdu::DataOut {
+            final_flag: self.final_flag,
+            data_segment_length: self.length,
+            lun,
+            itt,
+            ttt: self.ttt,
+            exp_stat_sn,
+            data_sn: self.data_sn,
+            buffer_offset: self.buffer_offset,
+        }
+    }
+}
+
 /// The PDUs of one output sequence, in offset order. Each sequence restarts
 /// DataSN at 0 (RFC 7143 §11.7.5: DataSN counts within the unsolicited
 /// sequence or within the sequence one R2T solicited).
@@ -232,6 +251,17 @@ pub struct R2t {
     pub buffer_offset: u32,
     /// DesiredDataTransferLength.
     pub desired_length: u32,
+}
+
+impl From<&pdu::R2t> for R2t {
+    fn from(r: &pdu::R2t) -> Self {
+        R2t {
+            r2tsn: r.r2t_sn,
+            ttt: r.ttt,
+            buffer_offset: r.buffer_offset,
+            desired_length: r.desired_data_transfer_length,
+        }
+    }
 }
 
 /// Per-task write state. `N` bounds the R2Ts tracked at once; offer a
@@ -584,6 +614,41 @@ mod tests {
         w.sequence_sent(0).unwrap();
         assert_eq!(w.outstanding_r2ts(), 0);
         assert_eq!(w.next_r2tsn(), 1);
+    }
+
+    #[test]
+    fn pdu_conversions() {
+        let wire = pdu::R2t {
+            lun: Lun::single_level(1).unwrap(),
+            itt: 5,
+            ttt: 0x77,
+            stat_sn: 1,
+            exp_cmd_sn: 2,
+            max_cmd_sn: 3,
+            r2t_sn: 0,
+            buffer_offset: 8192,
+            desired_data_transfer_length: 10_000,
+        };
+        let mut w = WriteTransfer::<1>::new(params(), 18_192).unwrap();
+        let mut seq = w.on_r2t(R2t::from(&wire)).unwrap();
+        let first = seq.next().unwrap();
+        let out = first.to_pdu(wire.lun, 5, 42);
+        assert_eq!(
+            out,
+            pdu::DataOut {
+                final_flag: false,
+                data_segment_length: 8192,
+                lun: wire.lun,
+                itt: 5,
+                ttt: 0x77,
+                exp_stat_sn: 42,
+                data_sn: 0,
+                buffer_offset: 8192,
+            }
+        );
+        let last = seq.next().unwrap().to_pdu(wire.lun, 5, 42);
+        assert!(last.final_flag);
+        assert_eq!((last.data_sn, last.data_segment_length), (1, 1808));
     }
 
     #[test]

@@ -9,8 +9,7 @@
 //! a busy connection the NOP-In echo can sit behind megabytes of Data-In.
 //! A failed connection is what starts ERL 2 connection recovery (§7.2.1).
 
-/// The reserved tag 0xffffffff (RFC 7143 §11.2.1.8).
-const RESERVED_TAG: u32 = 0xffff_ffff;
+use crate::pdu::{self, Lun, RESERVED_TAG};
 
 /// Liveness configuration for one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,19 +57,24 @@ pub struct NopOutFields {
     /// Target Transfer Tag: 0xffffffff for a ping, the target's for a reply.
     pub ttt: u32,
     /// LUN: 0 for a ping, echoed from the NOP-In for a reply (§11.18.3).
-    pub lun: [u8; 8],
+    pub lun: Lun,
 }
 
-/// The fields of a received NOP-In that decide what it is (RFC 7143
-/// §11.19).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NopInFields {
-    /// Initiator Task Tag.
-    pub itt: u32,
-    /// Target Transfer Tag.
-    pub ttt: u32,
-    /// LUN.
-    pub lun: [u8; 8],
+impl NopOutFields {
+    /// The NOP-Out header, without ping data, with the session's current
+    /// `cmd_sn` (not advanced by an immediate NOP-Out) and the connection's
+    /// `exp_stat_sn`.
+    pub fn to_pdu(&self, cmd_sn: u32, exp_stat_sn: u32) -> pdu::NopOut {
+        pdu::NopOut {
+            immediate: self.immediate,
+            data_segment_length: 0,
+            lun: self.lun,
+            itt: self.itt,
+            ttt: self.ttt,
+            cmd_sn,
+            exp_stat_sn,
+        }
+    }
 }
 
 /// What a NOP-In means.
@@ -183,7 +187,7 @@ impl NopKeeper {
             immediate: true,
             itt,
             ttt: RESERVED_TAG,
-            lun: [0; 8],
+            lun: Lun::ZERO,
         }
     }
 
@@ -200,7 +204,7 @@ impl NopKeeper {
 
     /// Classify a NOP-In received at `now` (call [`Self::on_receive`] for it
     /// too, or let this do it: it counts as activity either way).
-    pub fn on_nop_in(&mut self, nop: &NopInFields, now: u64) -> Result<NopInAction, NopError> {
+    pub fn on_nop_in(&mut self, nop: &pdu::NopIn, now: u64) -> Result<NopInAction, NopError> {
         self.on_receive(now);
         match (nop.itt == RESERVED_TAG, nop.ttt == RESERVED_TAG) {
             (true, true) => Ok(NopInAction::WindowUpdate),
@@ -228,6 +232,18 @@ impl NopKeeper {
 mod tests {
     use super::*;
 
+    fn nop_in(itt: u32, ttt: u32, lun: Lun) -> pdu::NopIn {
+        pdu::NopIn {
+            data_segment_length: 0,
+            lun,
+            itt,
+            ttt,
+            stat_sn: 0,
+            exp_cmd_sn: 0,
+            max_cmd_sn: 0,
+        }
+    }
+
     const CFG: NopConfig = NopConfig {
         interval_ms: 1000,
         timeout_ms: 300,
@@ -249,16 +265,12 @@ mod tests {
                 immediate: true,
                 itt: 0x42,
                 ttt: 0xffff_ffff,
-                lun: [0; 8]
+                lun: Lun::ZERO
             }
         );
         k.ping_sent(0x42, 11_010);
         assert_eq!(k.poll_timeout(), Some(11_310));
-        let echo = NopInFields {
-            itt: 0x42,
-            ttt: 0xffff_ffff,
-            lun: [0; 8],
-        };
+        let echo = nop_in(0x42, 0xffff_ffff, Lun::ZERO);
         assert_eq!(
             k.on_nop_in(&echo, 11_050),
             Ok(NopInAction::PingAnswered { rtt_ms: 40 })
@@ -295,12 +307,8 @@ mod tests {
     #[test]
     fn target_ping_is_answered_with_its_ttt_and_lun() {
         let mut k = NopKeeper::new(CFG, 0);
-        let lun = [0, 3, 0, 0, 0, 0, 0, 0];
-        let nop = NopInFields {
-            itt: 0xffff_ffff,
-            ttt: 0x0bad_cafe,
-            lun,
-        };
+        let lun = Lun::single_level(3).unwrap();
+        let nop = nop_in(0xffff_ffff, 0x0bad_cafe, lun);
         assert_eq!(
             k.on_nop_in(&nop, 5),
             Ok(NopInAction::Reply(NopOutFields {
@@ -314,19 +322,30 @@ mod tests {
     }
 
     #[test]
+    fn reply_encodes_as_immediate_nop_out() {
+        let mut k = NopKeeper::new(CFG, 0);
+        let lun = Lun::single_level(1).unwrap();
+        let Ok(NopInAction::Reply(f)) = k.on_nop_in(&nop_in(0xffff_ffff, 0x0102_0304, lun), 0)
+        else {
+            panic!("expected a reply");
+        };
+        let mut bhs = [0u8; pdu::BHS_LEN];
+        f.to_pdu(10, 20).encode(&mut bhs).unwrap();
+        // Byte 0: I bit + opcode 0x00; byte 1: F bit (RFC 7143 §11.18).
+        assert_eq!(&bhs[..2], &[0x40, 0x80]);
+        assert_eq!(&bhs[8..10], &[0, 1]);
+        assert_eq!(
+            &bhs[16..32],
+            &[0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 0, 0, 0, 10, 0, 0, 0, 20]
+        );
+    }
+
+    #[test]
     fn unsolicited_nop_in_and_malformed_tags() {
         let mut k = NopKeeper::new(CFG, 0);
-        let nop = NopInFields {
-            itt: 0xffff_ffff,
-            ttt: 0xffff_ffff,
-            lun: [0; 8],
-        };
+        let nop = nop_in(0xffff_ffff, 0xffff_ffff, Lun::ZERO);
         assert_eq!(k.on_nop_in(&nop, 1), Ok(NopInAction::WindowUpdate));
-        let both = NopInFields {
-            itt: 1,
-            ttt: 2,
-            lun: [0; 8],
-        };
+        let both = nop_in(1, 2, Lun::ZERO);
         assert_eq!(k.on_nop_in(&both, 1), Err(NopError::IttAndTttBothSet));
     }
 
