@@ -7,8 +7,7 @@
 //! CLEAR TASK SET 4); see research/mcs-lio.md §0 on initiators that got
 //! them wrong.
 
-/// The reserved tag value 0xffffffff (RFC 7143 §11.2.1.8).
-const RESERVED_TAG: u32 = 0xffff_ffff;
+use crate::pdu::{self, Lun, TmfFunction, RESERVED_TAG};
 
 /// A task management request, with the operands each function needs
 /// (RFC 7143 §11.5.1).
@@ -47,25 +46,6 @@ pub enum TmfRequest {
     },
 }
 
-/// The header fields of a TMF request PDU (RFC 7143 §11.5) other than CmdSN
-/// and ExpStatSN, which the session fills in when it sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TmfRequestFields {
-    /// I bit. Always set: a TMF must not wait behind the commands it is
-    /// meant to manage, and LIO rejects a non-immediate TASK REASSIGN.
-    pub immediate: bool,
-    /// Function code (7 bits).
-    pub function: u8,
-    /// LUN, or zero for the target-wide resets where it is reserved.
-    pub lun: [u8; 8],
-    /// Referenced Task Tag, 0xffffffff where not used.
-    pub referenced_task_tag: u32,
-    /// RefCmdSN, 0 where reserved.
-    pub ref_cmd_sn: u32,
-    /// ExpDataSN, 0 where reserved.
-    pub exp_data_sn: u32,
-}
-
 /// Which tasks a TMF acts on, so the task table knows what to terminate
 /// once the response says "complete".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,16 +63,16 @@ pub enum TmfScope {
 
 impl TmfRequest {
     /// The function code (RFC 7143 §11.5.1).
-    pub const fn function(&self) -> u8 {
+    pub const fn function(&self) -> TmfFunction {
         match self {
-            TmfRequest::AbortTask { .. } => 1,
-            TmfRequest::AbortTaskSet => 2,
-            TmfRequest::ClearAca => 3,
-            TmfRequest::ClearTaskSet => 4,
-            TmfRequest::LogicalUnitReset => 5,
-            TmfRequest::TargetWarmReset => 6,
-            TmfRequest::TargetColdReset => 7,
-            TmfRequest::TaskReassign { .. } => 8,
+            TmfRequest::AbortTask { .. } => TmfFunction::AbortTask,
+            TmfRequest::AbortTaskSet => TmfFunction::AbortTaskSet,
+            TmfRequest::ClearAca => TmfFunction::ClearAca,
+            TmfRequest::ClearTaskSet => TmfFunction::ClearTaskSet,
+            TmfRequest::LogicalUnitReset => TmfFunction::LogicalUnitReset,
+            TmfRequest::TargetWarmReset => TmfFunction::TargetWarmReset,
+            TmfRequest::TargetColdReset => TmfFunction::TargetColdReset,
+            TmfRequest::TaskReassign { .. } => TmfFunction::TaskReassign,
         }
     }
 
@@ -111,9 +91,19 @@ impl TmfRequest {
         }
     }
 
-    /// Lay out the request's fields for `lun` (§11.5). The LUN is reserved
-    /// for the target resets and sent as zero there.
-    pub const fn fields(&self, lun: [u8; 8]) -> TmfRequestFields {
+    /// The request PDU (§11.5) for `lun`, with the TMF's own `itt`, the
+    /// session's `cmd_sn` and the connection's `exp_stat_sn`. It is always
+    /// immediate: a TMF must not queue behind the commands it manages, and
+    /// LIO rejects a non-immediate TASK REASSIGN. The LUN is reserved for
+    /// the target resets and sent as zero there; Referenced Task Tag,
+    /// RefCmdSN and ExpDataSN are 0xffffffff / 0 / 0 where unused.
+    pub const fn to_pdu(
+        &self,
+        lun: Lun,
+        itt: u32,
+        cmd_sn: u32,
+        exp_stat_sn: u32,
+    ) -> pdu::TaskMgmtRequest {
         let (referenced_task_tag, ref_cmd_sn, exp_data_sn) = match *self {
             TmfRequest::AbortTask {
                 referenced_task_tag,
@@ -126,14 +116,17 @@ impl TmfRequest {
             _ => (RESERVED_TAG, 0, 0),
         };
         let lun = match self.scope() {
-            TmfScope::Target => [0; 8],
+            TmfScope::Target => Lun::ZERO,
             _ => lun,
         };
-        TmfRequestFields {
+        pdu::TaskMgmtRequest {
             immediate: true,
             function: self.function(),
             lun,
+            itt,
             referenced_task_tag,
+            cmd_sn,
+            exp_stat_sn,
             ref_cmd_sn,
             exp_data_sn,
         }
@@ -206,6 +199,11 @@ pub enum TmfVerdict {
     Failed(TmfResponse),
 }
 
+/// Interpret a TMF Response to `request`.
+pub const fn interpret_response(request: &TmfRequest, rsp: &pdu::TaskMgmtResponse) -> TmfVerdict {
+    interpret(request, rsp.response)
+}
+
 /// Interpret the Response byte of a TMF Response to `request`.
 pub const fn interpret(request: &TmfRequest, response: u8) -> TmfVerdict {
     let rsp = TmfResponse::from_u8(response);
@@ -228,7 +226,11 @@ pub const fn interpret(request: &TmfRequest, response: u8) -> TmfVerdict {
 mod tests {
     use super::*;
 
-    const LUN2: [u8; 8] = [0, 2, 0, 0, 0, 0, 0, 0];
+    const LUN2: Lun = Lun([0, 2, 0, 0, 0, 0, 0, 0]);
+
+    fn fields(req: &TmfRequest) -> pdu::TaskMgmtRequest {
+        req.to_pdu(LUN2, 0x5000, 100, 200)
+    }
 
     #[test]
     fn function_codes_follow_rfc7143() {
@@ -255,29 +257,29 @@ mod tests {
             ),
         ];
         for (req, code) in reqs {
-            assert_eq!(req.function(), code);
-            assert_eq!(req.fields(LUN2).function, code);
-            assert!(req.fields(LUN2).immediate);
+            assert_eq!(req.function() as u8, code);
+            let p = fields(&req);
+            assert_eq!(p.function as u8, code);
+            assert!(p.immediate);
+            assert_eq!((p.itt, p.cmd_sn, p.exp_stat_sn), (0x5000, 100, 200));
         }
     }
 
     #[test]
     fn abort_task_fields() {
-        let f = TmfRequest::AbortTask {
+        let f = fields(&TmfRequest::AbortTask {
             referenced_task_tag: 0x10,
             ref_cmd_sn: 77,
-        }
-        .fields(LUN2);
+        });
+        let mut bhs = [0u8; pdu::BHS_LEN];
+        f.encode(&mut bhs).unwrap();
+        // RFC 7143 §11.5: I bit + opcode 0x02, F bit + function 1, LUN,
+        // ITT, Referenced Task Tag, CmdSN, ExpStatSN, RefCmdSN, ExpDataSN.
+        assert_eq!(&bhs[..2], &[0x42, 0x81]);
+        assert_eq!(&bhs[8..16], &LUN2.0);
         assert_eq!(
-            f,
-            TmfRequestFields {
-                immediate: true,
-                function: 1,
-                lun: LUN2,
-                referenced_task_tag: 0x10,
-                ref_cmd_sn: 77,
-                exp_data_sn: 0
-            }
+            &bhs[16..40],
+            &[0, 0, 0x50, 0, 0, 0, 0, 0x10, 0, 0, 0, 100, 0, 0, 0, 200, 0, 0, 0, 77, 0, 0, 0, 0]
         );
     }
 
@@ -287,7 +289,7 @@ mod tests {
             referenced_task_tag: 0x99,
             exp_data_sn: 12,
         };
-        let f = req.fields(LUN2);
+        let f = fields(&req);
         assert_eq!(
             (f.referenced_task_tag, f.ref_cmd_sn, f.exp_data_sn, f.lun),
             (0x99, 0, 12, LUN2)
@@ -297,14 +299,14 @@ mod tests {
 
     #[test]
     fn lun_and_target_scoped_functions() {
-        let f = TmfRequest::LogicalUnitReset.fields(LUN2);
+        let f = fields(&TmfRequest::LogicalUnitReset);
         assert_eq!(
             (f.referenced_task_tag, f.lun, f.ref_cmd_sn),
             (0xffff_ffff, LUN2, 0)
         );
         assert_eq!(TmfRequest::LogicalUnitReset.scope(), TmfScope::LogicalUnit);
-        let f = TmfRequest::TargetWarmReset.fields(LUN2);
-        assert_eq!(f.lun, [0; 8]);
+        let f = fields(&TmfRequest::TargetWarmReset);
+        assert_eq!(f.lun, Lun::ZERO);
         assert_eq!(TmfRequest::TargetColdReset.scope(), TmfScope::Target);
         assert_eq!(
             TmfRequest::AbortTask {
@@ -344,7 +346,14 @@ mod tests {
             referenced_task_tag: 1,
             ref_cmd_sn: 1,
         };
-        assert_eq!(interpret(&reassign, 0), TmfVerdict::Done);
+        let rsp = pdu::TaskMgmtResponse {
+            response: 0,
+            itt: 1,
+            stat_sn: 0,
+            exp_cmd_sn: 0,
+            max_cmd_sn: 0,
+        };
+        assert_eq!(interpret_response(&reassign, &rsp), TmfVerdict::Done);
         assert_eq!(interpret(&reassign, 1), TmfVerdict::ReassignTaskLost);
         assert_eq!(interpret(&reassign, 3), TmfVerdict::RetryAfterLogout);
         assert_eq!(interpret(&reassign, 4), TmfVerdict::ReassignUnavailable);
