@@ -26,3 +26,4 @@ pub mod tmf;
 pub mod recovery;
 pub mod chap;
 pub mod discovery;
+pub mod logout;
