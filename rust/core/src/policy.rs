@@ -26,7 +26,7 @@ use pick::rotating_min;
 /// What the policy needs to know about one connection slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PathState {
-    /// Connection ID (RFC 7143 §11.12.5); informational for the policy, used
+    /// Connection ID (RFC 7143 §11.12.7); informational for the policy, used
     /// by the recovery planner to recognise the failed connection.
     pub cid: u16,
     /// Logged in, in Full Feature Phase and not failed: only such a
@@ -89,6 +89,27 @@ impl<const N: usize> PolicyKind<N> {
     pub const SERVICE_TIME: Self = PolicyKind::ServiceTime {
         ewma_shift: service_time::DEFAULT_SHIFT,
     };
+
+    /// Fail-over only from a priority list of slots, most preferred first
+    /// (Microsoft's "active path, then standby paths in order"). Slots not
+    /// listed rank after all listed ones; entries past the first 255, out of
+    /// range or repeated are ignored.
+    pub fn fail_over_order(order: &[usize], failback: bool) -> Self {
+        let mut rank = [u8::MAX; N];
+        let mut next = 0u8;
+        for &slot in order {
+            if next == u8::MAX {
+                break;
+            }
+            if let Some(r) = rank.get_mut(slot) {
+                if *r == u8::MAX {
+                    *r = next;
+                    next += 1;
+                }
+            }
+        }
+        PolicyKind::FailOverOnly { rank, failback }
+    }
 }
 
 /// Misuse of the bookkeeping calls.

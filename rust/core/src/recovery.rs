@@ -77,11 +77,11 @@ pub enum Direction {
 /// connection; the session copies it out of its task table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskSnapshot {
-    /// Initiator Task Tag (RFC 7143 §11.2.1.8).
+    /// Initiator Task Tag (RFC 7143 §11.2.1.7).
     pub itt: u32,
     /// CmdSN the command was sent with (§4.2.2.1).
     pub cmd_sn: u32,
-    /// LUN field exactly as sent in the command (§11.3.3).
+    /// LUN field exactly as sent in the command (§11.2.1.6).
     pub lun: u64,
     /// Data direction.
     pub direction: Direction,

@@ -279,3 +279,31 @@ fn set_kind_keeps_counters() {
     assert_eq!(p.kind(), &PolicyKind::LeastQueueDepth);
     assert_eq!(p.select(&paths(&[true, true, false, false]), 0), Some(1));
 }
+
+#[test]
+fn fail_over_order_builds_ranks_from_a_priority_list() {
+    let k = PolicyKind::<4>::fail_over_order(&[2, 0, 2, 9], true);
+    assert_eq!(
+        k,
+        PolicyKind::FailOverOnly {
+            rank: [1, 255, 0, 255],
+            failback: true
+        }
+    );
+    let mut p = Policy::new(k);
+    assert_eq!(p.select(&paths(&[true, true, true, true]), 0), Some(2));
+    assert_eq!(p.select(&paths(&[true, true, false, true]), 0), Some(0));
+    // Unlisted slots are the last resort, lowest index first.
+    assert_eq!(p.select(&paths(&[false, true, false, true]), 0), Some(1));
+}
+
+#[test]
+fn state_stays_small() {
+    // The session keeps one of these per session under its lock; an 8-slot
+    // policy must stay well under a cache-friendly few hundred bytes.
+    assert!(
+        core::mem::size_of::<Policy<8>>() <= 256,
+        "{}",
+        core::mem::size_of::<Policy<8>>()
+    );
+}

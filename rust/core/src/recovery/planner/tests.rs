@@ -547,3 +547,65 @@ fn terminal_itt_covers_exactly_the_hand_backs() {
     }
     .is_terminal());
 }
+
+#[test]
+fn policy_can_be_the_picker() {
+    use crate::policy::{Policy, PolicyKind};
+    let c = conns(&[(FAILED, false), (2, true), (3, true)]);
+    let mut policy = Policy::<4>::new(PolicyKind::RoundRobin);
+    let mut p = planner(
+        cfg(2),
+        &[
+            task(1, 5, Direction::Read, false),
+            task(2, 6, Direction::Read, false),
+            task(3, 7, Direction::Read, false),
+        ],
+    );
+    p.start(0).unwrap();
+    let mut pick = |c: &[PathState]| policy.select(c, 0);
+    assert_eq!(
+        p.poll(2000, &c, &mut pick),
+        Some(Action::SendLogout {
+            conn: 1,
+            via_cid: 2,
+            cid: FAILED,
+            exp_stat_sn: 77
+        })
+    );
+    p.on_logout_response(2000, 0, 0, 20).unwrap();
+    let mut got = Vec::new();
+    while let Some(a) = p.poll(2000, &c, &mut pick) {
+        got.push(a);
+    }
+    assert_eq!(
+        got,
+        [
+            Action::RetryCommand {
+                itt: 1,
+                cmd_sn: 5,
+                conn: 2,
+                cid: 3
+            },
+            Action::RetryCommand {
+                itt: 2,
+                cmd_sn: 6,
+                conn: 1,
+                cid: 2
+            },
+            Action::RetryCommand {
+                itt: 3,
+                cmd_sn: 7,
+                conn: 2,
+                cid: 3
+            },
+        ]
+    );
+}
+
+#[test]
+fn planner_size_per_task() {
+    let one = core::mem::size_of::<Planner<1>>();
+    let many = core::mem::size_of::<Planner<129>>();
+    // 48 bytes or less per tracked task.
+    assert!((many - one) / 128 <= 48, "{}", (many - one) / 128);
+}
