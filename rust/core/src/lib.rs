@@ -27,3 +27,4 @@ pub mod recovery;
 pub mod chap;
 pub mod discovery;
 pub mod logout;
+pub mod async_event;
