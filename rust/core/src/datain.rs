@@ -12,6 +12,7 @@
 //! it costs resending PDUs that did arrive, acceptable for a path that only
 //! runs after a digest error.
 
+use crate::keys::params::NegotiatedParams;
 use crate::pdu::{self, Lun, Residual, SnackType, RESERVED_TAG};
 
 pub use crate::pdu::scsi_response::{RESPONSE_COMPLETED, RESPONSE_TARGET_FAILURE};
@@ -47,6 +48,9 @@ pub struct DataInParams {
     pub data_sequence_in_order: bool,
     /// MaxBurstLength: the cap on one Data-In sequence.
     pub max_burst_length: u32,
+    /// Our declared MaxRecvDataSegmentLength on the task's connection: the
+    /// cap on one Data-In PDU (§13.12).
+    pub max_recv_data_segment_length: u32,
 }
 
 impl DataInParams {
@@ -56,7 +60,19 @@ impl DataInParams {
         data_pdu_in_order: true,
         data_sequence_in_order: true,
         max_burst_length: 262_144,
+        max_recv_data_segment_length: 8192,
     };
+
+    /// The parameters a login agreed, for a task on that connection.
+    pub fn from_negotiated(n: &NegotiatedParams) -> Self {
+        DataInParams {
+            error_recovery_level: n.session.error_recovery_level,
+            data_pdu_in_order: n.session.data_pdu_in_order,
+            data_sequence_in_order: n.session.data_sequence_in_order,
+            max_burst_length: n.session.max_burst_length,
+            max_recv_data_segment_length: n.connection.max_recv_data_segment_length,
+        }
+    }
 }
 
 /// Why a Data-In, R2T number or SCSI Response was refused. At
@@ -74,6 +90,8 @@ pub enum DataInError {
         /// The number received.
         received: u32,
     },
+    /// A Data-In data segment longer than our MaxRecvDataSegmentLength.
+    SegmentTooLong,
     /// BufferOffset + length beyond the expected read length.
     OffsetOutOfRange,
     /// Offset not where DataPDUInOrder/DataSequenceInOrder require.
@@ -366,6 +384,9 @@ impl DataInTracker {
         }
         if self.complete {
             return Err(DataInError::AlreadyComplete);
+        }
+        if pdu.data_segment_length > self.params.max_recv_data_segment_length {
+            return Err(DataInError::SegmentTooLong);
         }
         let end = pdu
             .buffer_offset
@@ -683,9 +704,32 @@ mod tests {
     }
 
     #[test]
+    fn segment_longer_than_max_recv_dsl_is_refused() {
+        let mut t = read(100_000);
+        assert_eq!(
+            t.on_data_in(&pdu(0, 0, 8193)),
+            Err(DataInError::SegmentTooLong)
+        );
+        let mut n = NegotiatedParams {
+            session: crate::keys::params::SessionParams::rfc_defaults(
+                crate::keys::params::SessionType::Normal,
+            ),
+            connection: crate::keys::params::ConnectionParams::default(),
+        };
+        n.connection.max_recv_data_segment_length = 65_536;
+        n.session.error_recovery_level = 2;
+        let p = DataInParams::from_negotiated(&n);
+        assert_eq!(p.max_recv_data_segment_length, 65_536);
+        assert_eq!(p.error_recovery_level, 2);
+        let mut t = DataInTracker::new(p, Direction::Read, 100_000);
+        assert!(t.on_data_in(&pdu(0, 0, 8193)).is_ok());
+    }
+
+    #[test]
     fn sequence_longer_than_max_burst_is_refused() {
         let p = DataInParams {
             max_burst_length: 8192,
+            max_recv_data_segment_length: 65_536,
             ..DataInParams::RFC_DEFAULTS
         };
         let mut t = DataInTracker::new(p, Direction::Read, 100_000);

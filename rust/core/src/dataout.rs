@@ -15,6 +15,7 @@
 //! MaxOutstandingR2T and by the const capacity `N` the caller chose), and
 //! where the next in-order sequence must start.
 
+use crate::keys::params::NegotiatedParams;
 use crate::pdu::{self, Lun};
 
 /// The reserved tag value 0xffffffff: the TTT of unsolicited Data-Out
@@ -70,6 +71,22 @@ impl WriteParams {
         data_sequence_in_order: true,
         error_recovery_level: 0,
     };
+
+    /// The parameters a login agreed, for a command on that connection
+    /// (MaxXmitDataSegmentLength is per connection, the rest per session).
+    pub fn from_negotiated(n: &NegotiatedParams) -> Self {
+        WriteParams {
+            immediate_data: n.session.immediate_data,
+            initial_r2t: n.session.initial_r2t,
+            first_burst_length: n.session.first_burst_length,
+            max_burst_length: n.session.max_burst_length,
+            max_xmit_data_segment_length: n.connection.max_xmit_data_segment_length,
+            max_outstanding_r2t: n.session.max_outstanding_r2t,
+            data_pdu_in_order: n.session.data_pdu_in_order,
+            data_sequence_in_order: n.session.data_sequence_in_order,
+            error_recovery_level: n.session.error_recovery_level,
+        }
+    }
 
     fn validate(&self) -> Result<(), DataOutError> {
         let len_ok = |v: u32| v != 0 && v <= MAX_SEGMENT_LENGTH;
@@ -533,6 +550,16 @@ mod tests {
         assert!(w.command_final_flag());
         assert_eq!(w.unsolicited_sequence().count(), 0);
         assert_eq!(w.solicited_length(), 100_000 - 8192);
+    }
+
+    #[test]
+    fn negotiated_defaults_match_rfc_defaults() {
+        use crate::keys::params::{ConnectionParams, SessionParams, SessionType};
+        let n = NegotiatedParams {
+            session: SessionParams::rfc_defaults(SessionType::Normal),
+            connection: ConnectionParams::default(),
+        };
+        assert_eq!(WriteParams::from_negotiated(&n), WriteParams::RFC_DEFAULTS);
     }
 
     #[test]

@@ -53,6 +53,7 @@ fn read_stream() -> impl Strategy<Value = Read> {
                 data_pdu_in_order: true,
                 data_sequence_in_order: seq_in_order,
                 max_burst_length: mbl,
+                max_recv_data_segment_length: mrdsl,
             };
             let mut sequences = Vec::new();
             let mut off = 0;
