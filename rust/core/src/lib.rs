@@ -15,6 +15,8 @@
 pub mod crc32c;
 pub mod serial;
 pub mod pdu;
+pub mod seq;
+pub mod task;
 pub mod hash;
 pub mod dataout;
 pub mod policy;
