@@ -376,7 +376,8 @@ fn deliver<const T: usize>(
                     now
                 };
                 if code == 0 {
-                    seen.retain_until = seen.reassign_not_before + u64::from(t2r) * 1000;
+                    let promised = seen.reassign_not_before + u64::from(t2r) * 1000;
+                    seen.retain_until = seen.retain_until.max(promised);
                 }
             }
             prop_assert!(matches!(r, Ok(()) | Err(RecoveryError::Unexpected)));

@@ -225,10 +225,17 @@ impl<const T: usize> Planner<T> {
         }
         match response {
             0 => {
-                // §11.15.2/3: with response 0 at ERL 2 these two fields are
-                // the target's current promise, counted from now.
+                // §11.15.2/3: with response 0 at ERL 2 these fields are the
+                // target's promise counted from now. They may only extend
+                // the window: LIO leaves both at 0 (iscsit_build_logout_rsp
+                // never sets them) yet keeps the tasks until the session
+                // ends, and believing 0 would turn every recovery against it
+                // into session recovery. Overstaying a target that meant it
+                // costs little: its TASK REASSIGN answer is then 1 and the
+                // task is re-issued.
                 let not_before = now.saturating_add(secs_to_ms(time2wait_s));
-                self.retain_until = not_before.saturating_add(secs_to_ms(time2retain_s));
+                let promised = not_before.saturating_add(secs_to_ms(time2retain_s));
+                self.retain_until = core::cmp::max(self.retain_until, promised);
                 self.stage = Stage::Reassign { not_before };
             }
             // "CID not found": the target has already removed the

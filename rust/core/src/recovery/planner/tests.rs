@@ -130,7 +130,9 @@ fn erl2_explicit_logout_resend_and_reassign() {
             },
         ]
     );
-    assert_eq!(p.next_deadline(), Some(14_100));
+    // The response promised less than the negotiated window (23 s); the
+    // longer one holds.
+    assert_eq!(p.next_deadline(), Some(23_000));
     p.on_tmf_response(4200, 0xc, 0).unwrap();
     p.on_tmf_response(4200, 0xd, 3).unwrap();
     assert_eq!(
@@ -362,12 +364,37 @@ fn time2retain_expiry_while_reassigning_is_session_recovery() {
     let mut p = planner(cfg(2), &[task(1, 5, Direction::Read, true)]);
     p.start(0).unwrap();
     drain(&mut p, 2000, &c);
-    p.on_logout_response(2000, 0, 0, 5).unwrap();
+    // The response extends the window to 2000 + 30 s.
+    p.on_logout_response(2000, 0, 0, 30).unwrap();
     assert_eq!(drain(&mut p, 2000, &c).len(), 1);
     p.on_tmf_response(2100, 1, 3).unwrap();
     assert_eq!(drain(&mut p, 2600, &c).len(), 1);
     p.on_tmf_response(2700, 1, 3).unwrap();
-    assert_eq!(drain(&mut p, 7000, &c), [Action::ReinstateSession]);
+    assert_eq!(drain(&mut p, 31_999, &c).len(), 1);
+    p.on_tmf_response(31_999, 1, 3).unwrap();
+    assert_eq!(p.next_deadline(), Some(32_000));
+    assert_eq!(drain(&mut p, 32_000, &c), [Action::ReinstateSession]);
+}
+
+#[test]
+fn zero_times_in_the_logout_response_do_not_shorten_the_window() {
+    // LIO answers a reason-2 logout with Time2Wait = Time2Retain = 0.
+    let c = conns(&[(FAILED, false), (2, true)]);
+    let mut p = planner(cfg(2), &[task(1, 5, Direction::Read, true)]);
+    p.start(0).unwrap();
+    drain(&mut p, 2000, &c);
+    p.on_logout_response(2100, 0, 0, 0).unwrap();
+    assert!(matches!(
+        drain(&mut p, 2100, &c)[..],
+        [Action::SendTaskReassign { itt: 1, .. }]
+    ));
+    p.on_tmf_response(2200, 1, 3).unwrap();
+    // Retried within the negotiated 2 s + 20 s window.
+    assert!(matches!(
+        drain(&mut p, 2700, &c)[..],
+        [Action::SendTaskReassign { itt: 1, .. }]
+    ));
+    assert_eq!(p.next_deadline(), Some(22_000));
 }
 
 #[test]
