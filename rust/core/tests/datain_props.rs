@@ -6,7 +6,8 @@
 
 use proptest::prelude::*;
 use rsiscsi_core::datain::{DataInError, DataInParams, DataInTracker, Direction, STATUS_GOOD};
-use rsiscsi_core::pdu::{DataIn, Lun, Residual, SnackType, RESERVED_TAG};
+use rsiscsi_core::dataout::{R2t, WriteParams, WriteTransfer};
+use rsiscsi_core::pdu::{DataIn, Lun, Residual, ScsiResponse, SnackType, RESERVED_TAG};
 
 fn data_in(data_sn: u32, buffer_offset: u32, length: u32, final_flag: bool) -> DataIn {
     DataIn {
@@ -108,14 +109,24 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn lossless_read_is_placed_exactly_once(r in read_stream()) {
+    fn lossless_read_is_placed_exactly_once(r in read_stream(), ack_seed in any::<u64>()) {
         let mut t = DataInTracker::new(r.params, Direction::Read, r.len);
         let mut placed = Vec::new();
         let mut outcome = None;
-        for pdu in &r.pdus {
+        for (i, pdu) in r.pdus.iter().enumerate() {
             prop_assert!(outcome.is_none(), "completed before the last PDU");
-            let v = t.on_data_in(pdu).unwrap();
-            prop_assert_eq!(v.snack, None);
+            // The target asks for a DataACK on some PDUs.
+            let ack = (ack_seed >> (i % 64)) & 1 == 1;
+            let pdu = DataIn { acknowledge: ack, ttt: if ack { 0x100 + i as u32 } else { RESERVED_TAG }, ..*pdu };
+            let v = t.on_data_in(&pdu).unwrap();
+            if ack && r.params.error_recovery_level >= 1 {
+                let s = v.snack.unwrap();
+                prop_assert_eq!(s.kind, SnackType::DataAck);
+                prop_assert_eq!(s.beg_run, pdu.data_sn + 1);
+                prop_assert_eq!(s.ttt, pdu.ttt);
+            } else {
+                prop_assert_eq!(v.snack, None);
+            }
             let p = v.deliver.unwrap();
             placed.push((p.buffer_offset, p.length));
             outcome = v.complete;
@@ -176,6 +187,69 @@ proptest! {
         }
         prop_assert_eq!(outcome.unwrap().bytes_received, r.len);
         check_coverage(placed, r.len)?;
+    }
+
+    #[test]
+    fn bidirectional_r2t_and_data_in_share_one_sequence(
+        r in read_stream(),
+        write_len in 1u32..(1 << 20),
+        interleave in any::<u64>(),
+    ) {
+        // The target interleaves R2Ts for the write half with the Data-In
+        // PDUs, numbering both in one DataSN/R2TSN sequence (§11.7.5).
+        let params = DataInParams { error_recovery_level: 0, ..r.params };
+        let mut t = DataInTracker::new(params, Direction::Bidirectional, r.len);
+        let wp = WriteParams {
+            max_outstanding_r2t: 1,
+            error_recovery_level: 0,
+            ..WriteParams::RFC_DEFAULTS
+        };
+        let mut w = WriteTransfer::<1>::new(wp, write_len).unwrap().bidirectional();
+        let mut write_off = w.unsolicited_length();
+        let mut sn = 0u32;
+        let mut reads = r.pdus.iter();
+        let mut bits = interleave;
+        let mut written = 0u32;
+        loop {
+            bits = bits.rotate_left(1);
+            let want_r2t = write_off < write_len && (bits & 1 == 1 || reads.len() == 0);
+            if want_r2t {
+                let n = (write_len - write_off).min(wp.max_burst_length);
+                let (answer, v) = t.on_r2t(sn).unwrap();
+                prop_assert!(answer);
+                prop_assert_eq!(v.complete, None);
+                let seq = w
+                    .on_r2t(R2t { r2tsn: sn, ttt: sn, buffer_offset: write_off, desired_length: n })
+                    .unwrap();
+                written += seq.map(|p| p.length).sum::<u32>();
+                w.sequence_sent(sn).unwrap();
+                write_off += n;
+            } else if let Some(pdu) = reads.next() {
+                // Status goes in the SCSI Response for bidirectional commands.
+                let pdu = DataIn { data_sn: sn, status_flag: false, ..*pdu };
+                prop_assert!(t.on_data_in(&pdu).unwrap().deliver.is_some());
+            } else {
+                break;
+            }
+            sn += 1;
+        }
+        prop_assert_eq!(written, write_len - w.unsolicited_length());
+        prop_assert_eq!(t.next_data_sn(), sn);
+        let rsp = ScsiResponse {
+            response: 0,
+            status: STATUS_GOOD,
+            data_segment_length: 0,
+            itt: 1,
+            snack_tag: 0,
+            stat_sn: 0,
+            exp_cmd_sn: 0,
+            max_cmd_sn: 0,
+            exp_data_sn: sn,
+            bidi_read_residual: Residual::None,
+            residual: Residual::None,
+        };
+        let out = t.on_scsi_response(&rsp, &[]).unwrap().complete.unwrap();
+        prop_assert_eq!(out.bytes_received, r.len);
     }
 
     #[test]
