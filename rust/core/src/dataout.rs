@@ -22,10 +22,6 @@ use crate::pdu::{self, Lun};
 /// (RFC 7143 §11.7.4) and the "no tag" value of ITT/TTT elsewhere.
 pub use crate::pdu::RESERVED_TAG;
 
-/// Largest value the 24-bit DataSegmentLength, and therefore the length keys,
-/// can take (RFC 7143 §11.2.1.5, §13.12–§13.14: 512 to 2^24-1).
-pub const MAX_SEGMENT_LENGTH: u32 = (1 << 24) - 1;
-
 /// Session parameters that shape a write (RFC 7143 §13.10–§13.20), as
 /// negotiated for the session and the connection carrying the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +85,9 @@ impl WriteParams {
     }
 
     fn validate(&self) -> Result<(), DataOutError> {
-        let len_ok = |v: u32| v != 0 && v <= MAX_SEGMENT_LENGTH;
+        // The length keys range up to 2^24-1, the largest DataSegmentLength
+        // (§13.12-§13.14).
+        let len_ok = |v: u32| v != 0 && v <= pdu::MAX_DATA_SEGMENT_LENGTH;
         if !len_ok(self.first_burst_length)
             || !len_ok(self.max_burst_length)
             || !len_ok(self.max_xmit_data_segment_length)

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use rsiscsi_core::dataout::{
     DataOutError, DataOutPdu, DataOutSequence, R2t, WriteParams, WriteTransfer, RESERVED_TAG,
 };
+use rsiscsi_core::pdu::{DataOut, Lun, BHS_LEN};
 
 const CAP: usize = 4;
 
@@ -55,6 +56,29 @@ fn check_sequence(
         }
         total += pdu.length;
         out.push((pdu.buffer_offset, pdu.length));
+        // The header the kernel would send survives its own encoding.
+        let lun = Lun::single_level(7).unwrap();
+        let hdr = pdu.to_pdu(lun, 0x1234, 99);
+        let mut bhs = [0u8; BHS_LEN];
+        hdr.encode(&mut bhs).unwrap();
+        let back = DataOut::decode(&bhs).unwrap();
+        prop_assert_eq!(back, hdr);
+        prop_assert_eq!(
+            (
+                back.buffer_offset,
+                back.data_segment_length,
+                back.data_sn,
+                back.ttt,
+                back.final_flag
+            ),
+            (
+                pdu.buffer_offset,
+                pdu.length,
+                pdu.data_sn,
+                pdu.ttt,
+                pdu.final_flag
+            )
+        );
     }
     Ok(total)
 }
