@@ -127,8 +127,11 @@ pub struct RecoveryConfig {
     pub erl: u8,
     /// CID of the failed connection.
     pub failed_cid: u16,
-    /// Last ExpStatSN sent on the failed connection; goes into the Logout
-    /// Request (§11.14) or the reinstating Login.
+    /// The failed connection's ExpStatSN (one past the last in-order StatSN
+    /// received on it), for the Logout Request (§11.14) or the reinstating
+    /// Login. LIO drops the recovered commands whose status this
+    /// acknowledges (`iscsit_discard_cr_cmds_by_expstatsn`), so it must
+    /// cover every status already received, and nothing more.
     pub failed_exp_stat_sn: u32,
     /// Time2Wait in seconds: negotiated DefaultTime2Wait, or Parameter2 of
     /// the Async Message that announced the drop (§11.9.1).

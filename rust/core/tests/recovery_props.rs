@@ -8,6 +8,7 @@ use rsiscsi_core::policy::PathState;
 use rsiscsi_core::recovery::{
     Action, Direction, LogoutMethod, Planner, RecoveryConfig, RecoveryError, TaskSnapshot,
 };
+use rsiscsi_core::serial::SerialNumber;
 use std::collections::BTreeMap;
 
 const FAILED: u16 = 1;
@@ -39,6 +40,8 @@ struct Scenario {
     tasks: Vec<TaskSnapshot>,
     /// (time offset ms, survivor index, new usable state)
     link_events: Vec<(u64, usize, bool)>,
+    /// (time offset ms, task index): ExpCmdSN moves just past that task.
+    exp_cmd_sn_events: Vec<(u64, usize)>,
     /// Percent chance that the target answers "happily" (logout 0, TMF 0,
     /// login success); the rest is spread over the other answers.
     happy: u64,
@@ -117,17 +120,21 @@ fn any_scenario() -> impl Strategy<Value = Scenario> {
         prop::collection::vec((0u64..40_000, 0usize..4, any::<bool>()), 0..4),
         50u64..101,
         prop::bool::weighted(0.2),
+        prop::collection::vec((0u64..10_000, 0usize..CAP), 0..3),
         any::<u64>(),
     )
         .prop_map(
-            |(cfg, survivors, tasks, link_events, happy, failed_listed_usable, seed)| Scenario {
-                cfg,
-                survivors,
-                tasks,
-                link_events,
-                happy,
-                failed_listed_usable,
-                seed: seed | 1,
+            |(cfg, survivors, tasks, link_events, happy, failed_listed_usable, exp, seed)| {
+                Scenario {
+                    cfg,
+                    survivors,
+                    tasks,
+                    link_events,
+                    exp_cmd_sn_events: exp,
+                    happy,
+                    failed_listed_usable,
+                    seed: seed | 1,
+                }
             },
         )
 }
@@ -149,6 +156,22 @@ struct Seen {
     /// When the target (as the test models it) discards the tasks.
     retain_until: u64,
     reinstated: bool,
+    /// ExpCmdSN values reported to the planner so far.
+    exp_cmd_sn: Vec<u32>,
+    session_reinstated: bool,
+    replacement_timed_out: bool,
+}
+
+impl Seen {
+    /// Whether the target has `t` by now: acknowledged in the snapshot or
+    /// by a later ExpCmdSN (RFC 1982 order).
+    fn acknowledged(&self, t: &TaskSnapshot) -> bool {
+        t.acknowledged
+            || self
+                .exp_cmd_sn
+                .iter()
+                .any(|&e| SerialNumber(t.cmd_sn).lt(SerialNumber(e)))
+    }
 }
 
 fn run(s: &Scenario) -> Result<(), TestCaseError> {
@@ -176,6 +199,16 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
         .map(|&(t, i, u)| (start + t, i + 1, u))
         .collect();
     links.sort();
+    let mut exps: Vec<(u64, u32)> = s
+        .exp_cmd_sn_events
+        .iter()
+        .filter_map(|&(t, i)| {
+            s.tasks
+                .get(i)
+                .map(|k| (start + t, k.cmd_sn.wrapping_add(1)))
+        })
+        .collect();
+    exps.sort();
     // Replies in flight: (due, carrier cid or None for logins, reply).
     let mut inflight: Vec<(u64, Option<u16>, Reply)> = Vec::new();
     let mut seen = Seen {
@@ -226,6 +259,7 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
             p.next_deadline(),
             inflight.iter().map(|r| r.0).min(),
             links.first().map(|l| l.0),
+            exps.first().map(|e| e.0),
         ]
         .into_iter()
         .flatten()
@@ -241,6 +275,11 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
         while links.first().is_some_and(|l| l.0 <= now) {
             let (_, i, u) = links.remove(0);
             conns[i].usable = u;
+        }
+        while exps.first().is_some_and(|e| e.0 <= now) {
+            let (_, v) = exps.remove(0);
+            p.on_exp_cmd_sn(v);
+            seen.exp_cmd_sn.push(v);
         }
         let (due, later): (Vec<_>, Vec<_>) = inflight.into_iter().partition(|r| r.0 <= now);
         inflight = later;
@@ -320,6 +359,7 @@ fn check_action(
             let t = s.tasks.iter().find(|t| t.itt == itt).unwrap();
             prop_assert_eq!(lun, t.lun);
             prop_assert_eq!(exp_data_sn, t.exp_data_sn());
+            prop_assert!(seen.acknowledged(t), "reassign of an unacknowledged task");
             prop_assert!(!seen.terminal.contains_key(&itt));
         }
         Action::ReinstateSession => {
@@ -340,6 +380,23 @@ fn check_action(
         check_conn(conn, cid, seen)?;
         let t = s.tasks.iter().find(|t| t.itt == itt).unwrap();
         prop_assert_eq!(cmd_sn, t.cmd_sn);
+        prop_assert!(!seen.acknowledged(t), "resend of an acknowledged task");
+    }
+    if let Action::ReissueInNewSession { .. } = *a {
+        prop_assert!(
+            seen.session_reinstated,
+            "re-issue before the session is back"
+        );
+    }
+    if let Action::FailTask { .. } = *a {
+        prop_assert!(
+            seen.replacement_timed_out,
+            "failed before the replacement timeout"
+        );
+    }
+    if let Action::ReplacementTimeout = *a {
+        prop_assert!(!seen.replacement_timed_out, "two replacement timeouts");
+        seen.replacement_timed_out = true;
     }
     if let Action::ReissueCommand { conn, cid, .. } = *a {
         check_conn(conn, cid, seen)?;
@@ -401,6 +458,9 @@ fn deliver<const T: usize>(
         }
         Reply::SessionLogin(ok) => {
             let r = p.on_session_reinstated(now, ok);
+            if r.is_ok() && ok {
+                seen.session_reinstated = true;
+            }
             prop_assert!(
                 matches!(r, Ok(()) | Err(RecoveryError::Unexpected)),
                 "{:?}",
