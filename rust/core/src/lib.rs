@@ -30,3 +30,4 @@ pub mod chap;
 pub mod discovery;
 pub mod logout;
 pub mod async_event;
+pub mod login;
