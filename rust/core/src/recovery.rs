@@ -53,7 +53,50 @@
 //! the terminal actions ([`Action::is_terminal`]). Until then the session must
 //! leave the task alone; afterwards it is an ordinary task of the session
 //! again (including, after session reinstatement, in the session's own
-//! retry of all its tasks).
+//! retry of all its tasks), and counts as issued on its new connection for
+//! the load-balancing [`crate::policy::Policy`].
+//!
+//! # Driving it
+//! ```
+//! use rsiscsi_core::policy::{PathState, Policy, PolicyKind};
+//! use rsiscsi_core::recovery::{Action, Direction, Planner, RecoveryConfig, TaskSnapshot};
+//!
+//! // CID 1 failed at t = 0 ms; CID 2 survives. ERL 2, ExpStatSN 40 on CID 1.
+//! let conns = [PathState { cid: 1, usable: false }, PathState { cid: 2, usable: true }];
+//! let mut policy = Policy::<4>::new(PolicyKind::RoundRobin);
+//! let mut planner = Planner::<64>::new(RecoveryConfig::new(2, 1, 40));
+//! planner
+//!     .add_task(TaskSnapshot {
+//!         itt: 7,
+//!         cmd_sn: 100,
+//!         lun: 0,
+//!         direction: Direction::Read,
+//!         acknowledged: true,
+//!         next_data_sn: 3,
+//!         next_r2t_sn: 0,
+//!     })
+//!     .unwrap();
+//! planner.start(0).unwrap();
+//! assert_eq!(planner.poll(0, &conns, |c| policy.select(c, 0)), None);
+//! // Time2Wait (2 s) later: log CID 1 out on CID 2.
+//! let at = planner.next_deadline().unwrap();
+//! assert_eq!(
+//!     planner.poll(at, &conns, |c| policy.select(c, 0)),
+//!     Some(Action::SendLogout { conn: 1, via_cid: 2, cid: 1, exp_stat_sn: 40 })
+//! );
+//! planner.on_logout_response(at + 5, 0, 0, 20).unwrap();
+//! assert_eq!(
+//!     planner.poll(at + 5, &conns, |c| policy.select(c, 0)),
+//!     Some(Action::SendTaskReassign { itt: 7, lun: 0, exp_data_sn: 3, conn: 1, cid: 2 })
+//! );
+//! planner.on_tmf_response(at + 9, 7, 0).unwrap();
+//! assert_eq!(
+//!     planner.poll(at + 9, &conns, |c| policy.select(c, 0)),
+//!     Some(Action::TaskReassigned { itt: 7, cid: 2 })
+//! );
+//! assert!(planner.poll(at + 9, &conns, |c| policy.select(c, 0)).is_none());
+//! assert!(planner.is_finished());
+//! ```
 
 mod planner;
 mod table;

@@ -362,7 +362,8 @@ impl<const T: usize> Planner<T> {
                     return Step::Wait;
                 }
                 // The carrier died with the request in flight: say it again
-                // elsewhere (a repeated logout of a gone CID answers 1).
+                // elsewhere. If the first one did reach the target, the
+                // repeat is answered 0 or 1, and both count as logged out.
                 self.send_logout(now, conns, pick)
             }
             Stage::AwaitConnLogin => self.retain_expired_before_logout(now).unwrap_or(Step::Wait),
