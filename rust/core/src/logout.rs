@@ -5,6 +5,13 @@
 //!
 //! Times come back as absolute deadlines in the caller's monotonic
 //! milliseconds, like every other timer of the core.
+//!
+//! LIO never fills Time2Wait/Time2Retain in its Logout Response
+//! (`iscsit_build_logout_rsp` leaves them 0), which by the letter of
+//! §11.15.5 would mean "task state already discarded", yet it keeps the
+//! tasks for reassignment. So a response's Time2Retain never shortens the
+//! session's negotiated DefaultTime2Retain here: trying a TASK REASSIGN
+//! that fails costs one round trip, abandoning live tasks costs the I/O.
 
 use crate::pdu::{self, LogoutReason};
 
@@ -130,13 +137,12 @@ pub enum LogoutOutcome {
         cid: u16,
     },
     /// Reason 2 succeeded: the connection is logged out. Its tasks may be
-    /// reassigned within `reassign` (Time2Wait/Time2Retain, §11.15.4-5);
-    /// `None` when Time2Retain was 0 and the target already dropped them.
+    /// reassigned within `reassign` (Time2Wait/Time2Retain, §11.15.4-5).
     ConnectionRemoved {
         /// The CID that was removed.
         cid: u16,
         /// When TASK REASSIGN may and must be sent.
-        reassign: Option<RetryWindow>,
+        reassign: RetryWindow,
     },
     /// Response 1: the target does not know the CID, so there is nothing
     /// left to log out for it.
@@ -145,19 +151,31 @@ pub enum LogoutOutcome {
     /// recovery.
     RecoveryNotSupported,
     /// Response 3: cleanup failed. Try another Logout (implicit or
-    /// explicit) within `retry`; `None` when Time2Retain was 0 and the
-    /// state is already gone.
+    /// explicit) within `retry`.
     CleanupFailed {
         /// When the next Logout may and must be sent.
-        retry: Option<RetryWindow>,
+        retry: RetryWindow,
     },
     /// A Response value RFC 7143 does not define: treat as failed.
     Unknown(u8),
 }
 
 /// Interpret the Logout Response to a request of `kind` received at `now`.
-pub fn interpret(kind: &LogoutKind, rsp: &pdu::LogoutResponse, now: u64) -> LogoutOutcome {
-    let window = || RetryWindow::from_times(now, rsp.time2wait, rsp.time2retain);
+/// `default_time2retain` is the session's negotiated DefaultTime2Retain
+/// (§13.16), the floor for the response's Time2Retain (see the module
+/// docs for why).
+pub fn interpret(
+    kind: &LogoutKind,
+    rsp: &pdu::LogoutResponse,
+    now: u64,
+    default_time2retain: u16,
+) -> LogoutOutcome {
+    let time2retain = rsp.time2retain.max(default_time2retain);
+    let not_before = now.saturating_add(u64::from(rsp.time2wait) * 1000);
+    let window = || RetryWindow {
+        not_before,
+        deadline: not_before.saturating_add(u64::from(time2retain) * 1000),
+    };
     match rsp.response {
         pdu::logout::LOGOUT_RSP_SUCCESS => match *kind {
             LogoutKind::CloseSession => LogoutOutcome::SessionClosed,
@@ -229,21 +247,24 @@ mod tests {
     fn successful_removal_gives_reassign_window() {
         let k = LogoutKind::RemoveConnectionForRecovery { cid: 2 };
         assert_eq!(
-            interpret(&k, &rsp(0, 2, 20), 1_000),
+            interpret(&k, &rsp(0, 2, 30), 1_000, 20),
             LogoutOutcome::ConnectionRemoved {
                 cid: 2,
-                reassign: Some(RetryWindow {
+                reassign: RetryWindow {
                     not_before: 3_000,
-                    deadline: 23_000
-                })
+                    deadline: 33_000
+                }
             }
         );
-        // Time2Retain 0: the target already dropped the tasks.
+        // LIO's 0/0: reassign at once, within the negotiated Time2Retain.
         assert_eq!(
-            interpret(&k, &rsp(0, 0, 0), 1_000),
+            interpret(&k, &rsp(0, 0, 0), 1_000, 20),
             LogoutOutcome::ConnectionRemoved {
                 cid: 2,
-                reassign: None
+                reassign: RetryWindow {
+                    not_before: 1_000,
+                    deadline: 21_000
+                }
             }
         );
     }
@@ -252,28 +273,34 @@ mod tests {
     fn other_responses() {
         let k = LogoutKind::RemoveConnectionForRecovery { cid: 2 };
         assert_eq!(
-            interpret(&LogoutKind::CloseSession, &rsp(0, 2, 20), 0),
+            interpret(&LogoutKind::CloseSession, &rsp(0, 2, 20), 0, 0),
             LogoutOutcome::SessionClosed
         );
         assert_eq!(
-            interpret(&LogoutKind::CloseConnection { cid: 4 }, &rsp(0, 0, 0), 0),
+            interpret(&LogoutKind::CloseConnection { cid: 4 }, &rsp(0, 0, 0), 0, 0),
             LogoutOutcome::ConnectionClosed { cid: 4 }
         );
-        assert_eq!(interpret(&k, &rsp(1, 0, 0), 0), LogoutOutcome::CidNotFound);
         assert_eq!(
-            interpret(&k, &rsp(2, 0, 0), 0),
+            interpret(&k, &rsp(1, 0, 0), 0, 0),
+            LogoutOutcome::CidNotFound
+        );
+        assert_eq!(
+            interpret(&k, &rsp(2, 0, 0), 0, 0),
             LogoutOutcome::RecoveryNotSupported
         );
         assert_eq!(
-            interpret(&k, &rsp(3, 1, 5), 500),
+            interpret(&k, &rsp(3, 1, 5), 500, 0),
             LogoutOutcome::CleanupFailed {
-                retry: Some(RetryWindow {
+                retry: RetryWindow {
                     not_before: 1_500,
                     deadline: 6_500
-                })
+                }
             }
         );
-        assert_eq!(interpret(&k, &rsp(9, 0, 0), 0), LogoutOutcome::Unknown(9));
+        assert_eq!(
+            interpret(&k, &rsp(9, 0, 0), 0, 0),
+            LogoutOutcome::Unknown(9)
+        );
     }
 
     #[test]
