@@ -343,3 +343,36 @@ pub enum RecoveryError {
     /// No TASK REASSIGN is outstanding for this Referenced Task Tag.
     UnknownTask,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_data_sn_follows_direction() {
+        let mut t = TaskSnapshot {
+            itt: 1,
+            cmd_sn: 2,
+            lun: 0,
+            direction: Direction::Read,
+            acknowledged: true,
+            next_data_sn: 11,
+            next_r2t_sn: 4,
+        };
+        assert_eq!(t.exp_data_sn(), 11);
+        t.direction = Direction::Write;
+        assert_eq!(t.exp_data_sn(), 4);
+        t.direction = Direction::Bidirectional;
+        assert_eq!(t.exp_data_sn(), 11);
+        t.direction = Direction::None;
+        assert_eq!(t.exp_data_sn(), 0);
+    }
+
+    #[test]
+    fn defaults_match_rfc_7143() {
+        let c = RecoveryConfig::new(2, 3, 9);
+        assert_eq!((c.time2wait_s, c.time2retain_s), (2, 20));
+        assert_eq!((c.erl, c.failed_cid, c.failed_exp_stat_sn), (2, 3, 9));
+        assert_eq!(c.logout, LogoutMethod::Explicit);
+    }
+}
