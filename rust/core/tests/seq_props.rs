@@ -73,6 +73,7 @@ proptest! {
                     match w.assign() {
                         Some(sn) => {
                             prop_assert!(avail > 0);
+                            prop_assert_eq!(w.available(), avail - 1);
                             let s = SerialNumber(sn);
                             // The target will accept it: within its window now.
                             prop_assert!(s.in_window(t_exp, t_max), "sent {sn} outside [{}, {}]", t_exp.0, t_max.0);
