@@ -6,14 +6,14 @@
 //! The Async Message itself consumes a StatSN on its connection; that
 //! bookkeeping belongs to the connection, not here.
 
-use crate::datain::{parse_sense, SenseRange};
-use crate::logout::RetryWindow;
-use crate::nop::NopOutFields;
-use crate::pdu::async_msg::{
+use super::datain::{parse_sense, SenseRange};
+use super::logout::RetryWindow;
+use super::nop::NopOutFields;
+use super::pdu::async_msg::{
     ASYNC_EVENT_CONNECTION_DROP, ASYNC_EVENT_LOGOUT_REQUEST, ASYNC_EVENT_RENEGOTIATE,
     ASYNC_EVENT_SCSI, ASYNC_EVENT_SESSION_DROP, ASYNC_EVENT_TASK_TERMINATION, ASYNC_EVENT_VENDOR,
 };
-use crate::pdu::{self, Lun, RESERVED_TAG};
+use super::pdu::{self, Lun, RESERVED_TAG};
 
 /// What the session must do about an Async Message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

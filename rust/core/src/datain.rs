@@ -12,10 +12,10 @@
 //! it costs resending PDUs that did arrive, acceptable for a path that only
 //! runs after a digest error.
 
-use crate::keys::params::NegotiatedParams;
-use crate::pdu::{self, Lun, Residual, SnackType, RESERVED_TAG};
+use super::keys::params::NegotiatedParams;
+use super::pdu::{self, Lun, Residual, SnackType, RESERVED_TAG};
 
-pub use crate::pdu::scsi_response::{RESPONSE_COMPLETED, RESPONSE_TARGET_FAILURE};
+pub use super::pdu::scsi_response::{RESPONSE_COMPLETED, RESPONSE_TARGET_FAILURE};
 
 /// SCSI status GOOD (SAM).
 pub const STATUS_GOOD: u8 = 0x00;

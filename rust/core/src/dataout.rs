@@ -15,12 +15,12 @@
 //! MaxOutstandingR2T and by the const capacity `N` the caller chose), and
 //! where the next in-order sequence must start.
 
-use crate::keys::params::NegotiatedParams;
-use crate::pdu::{self, Lun};
+use super::keys::params::NegotiatedParams;
+use super::pdu::{self, Lun};
 
 /// The reserved tag value 0xffffffff: the TTT of unsolicited Data-Out
 /// (RFC 7143 §11.7.4) and the "no tag" value of ITT/TTT elsewhere.
-pub use crate::pdu::RESERVED_TAG;
+pub use super::pdu::RESERVED_TAG;
 
 /// Session parameters that shape a write (RFC 7143 §13.10–§13.20), as
 /// negotiated for the session and the connection carrying the command.
@@ -339,7 +339,7 @@ impl<const N: usize> WriteTransfer<N> {
 
     /// Mark the command bidirectional: R2TSNs then share the sequence with
     /// Data-In DataSNs and may skip ahead. Exact ordering of that shared
-    /// sequence is [`crate::datain::DataInTracker::on_r2t`]'s job; call it
+    /// sequence is [`super::datain::DataInTracker::on_r2t`]'s job; call it
     /// first and answer only R2Ts it accepts.
     pub fn bidirectional(mut self) -> Self {
         self.shared_sn = true;

@@ -13,7 +13,7 @@
 //! session's negotiated DefaultTime2Retain here: trying a TASK REASSIGN
 //! that fails costs one round trip, abandoning live tasks costs the I/O.
 
-use crate::pdu::{self, LogoutReason};
+use super::pdu::{self, LogoutReason};
 
 /// What a Logout asks for (RFC 7143 §11.14.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! a busy connection the NOP-In echo can sit behind megabytes of Data-In.
 //! A failed connection is what starts ERL 2 connection recovery (§7.2.1).
 
-use crate::pdu::{self, Lun, RESERVED_TAG};
+use super::pdu::{self, Lun, RESERVED_TAG};
 
 /// Liveness configuration for one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! CLEAR TASK SET 4); see research/mcs-lio.md §0 on initiators that got
 //! them wrong.
 
-use crate::pdu::{self, Lun, TmfFunction, RESERVED_TAG};
+use super::pdu::{self, Lun, TmfFunction, RESERVED_TAG};
 
 /// A task management request, with the operands each function needs
 /// (RFC 7143 §11.5.1).
@@ -39,8 +39,8 @@ pub enum TmfRequest {
         /// ITT of the task to move.
         referenced_task_tag: u32,
         /// Next DataSN expected (reads/bidirectional, from
-        /// [`crate::datain::DataInTracker::prepare_reassign`]) or next
-        /// R2TSN (writes, from [`crate::dataout::WriteTransfer::reassign`]);
+        /// [`super::datain::DataInTracker::prepare_reassign`]) or next
+        /// R2TSN (writes, from [`super::dataout::WriteTransfer::reassign`]);
         /// 0 means "resend everything not acknowledged".
         exp_data_sn: u32,
     },
