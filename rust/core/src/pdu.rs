@@ -95,6 +95,8 @@ pub enum PduError {
     CdbTooLong,
     /// An output buffer is too small.
     BufferTooSmall,
+    /// Fewer than 48 bytes (or fewer than BHS + TotalAHSLength) were given.
+    Truncated,
     /// A length inside a data segment (or an empty CDB, or a pad of the wrong
     /// size) does not add up.
     BadLength,
@@ -251,6 +253,11 @@ impl TargetPdu {
             | Opcode::LogoutRequest
             | Opcode::SnackRequest => return Err(PduError::InitiatorOpcode(raw)),
         })
+    }
+
+    /// Decodes the target PDU whose BHS starts `bytes`.
+    pub fn decode_bytes(bytes: &[u8]) -> Result<Self, PduError> {
+        Self::decode(bhs::from_slice(bytes)?)
     }
 
     /// Encodes the BHS (for tests and target simulators).
@@ -413,6 +420,16 @@ impl<'a> InitiatorPdu<'a> {
         })
     }
 
+    /// Decodes an initiator PDU from contiguous bytes: the BHS followed by
+    /// TotalAHSLength bytes of AHS (anything after that is ignored).
+    pub fn decode_bytes(bytes: &'a [u8]) -> Result<Self, PduError> {
+        let b = bhs::from_slice(bytes)?;
+        let ahs = bytes
+            .get(BHS_LEN..BHS_LEN + bhs::total_ahs_len(b))
+            .ok_or(PduError::Truncated)?;
+        Self::decode(b, ahs)
+    }
+
     /// Encodes the BHS, and for a SCSI Command its AHS into `ahs_out`;
     /// returns the number of AHS bytes written.
     pub fn encode(&self, bhs: &mut Bhs, ahs_out: &mut [u8]) -> Result<usize, PduError> {
@@ -495,6 +512,34 @@ mod tests {
         assert_eq!(p.cmd_window(), (12, 40));
         assert_eq!(p.stat_sn(), StatSnUse::Current(11));
         assert_eq!(p.data_segment_length(), 0);
+    }
+
+    #[test]
+    fn decode_from_contiguous_bytes() {
+        let mut buf = [0u8; 60];
+        buf[0] = 0x01;
+        buf[1] = 0x81;
+        buf[4] = 3;
+        buf[48..56].copy_from_slice(&[0, 5, 2, 0, 0, 0, 0x10, 0]);
+        buf[56..60].copy_from_slice(&[0, 0, 0, 0]);
+        // Second AHS slot holds a zero-length AHS of type 0: unknown type.
+        assert_eq!(
+            InitiatorPdu::decode_bytes(&buf),
+            Err(PduError::UnknownAhsType(0))
+        );
+        buf[4] = 1;
+        assert_eq!(InitiatorPdu::decode_bytes(&buf), Err(PduError::BadAhs));
+        buf[4] = 2;
+        let InitiatorPdu::ScsiCommand(c) = InitiatorPdu::decode_bytes(&buf).unwrap() else {
+            panic!("not a SCSI Command");
+        };
+        assert_eq!(c.bidi_read_length, Some(0x1000));
+        buf[4] = 4;
+        assert_eq!(InitiatorPdu::decode_bytes(&buf), Err(PduError::Truncated));
+        assert_eq!(
+            TargetPdu::decode_bytes(&buf[..40]),
+            Err(PduError::Truncated)
+        );
     }
 
     #[test]

@@ -77,6 +77,14 @@ pub(crate) fn put32(b: &mut Bhs, off: usize, v: u32) {
     put_bytes(b, off, &v.to_be_bytes());
 }
 
+/// The BHS at the start of `bytes` (which may continue with AHS and data).
+pub fn from_slice(bytes: &[u8]) -> Result<&Bhs, PduError> {
+    bytes
+        .get(..BHS_LEN)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(PduError::Truncated)
+}
+
 /// Opcode bits of byte 0 (RFC 7143 §11.2.1.2), without the I bit.
 pub fn raw_opcode(b: &Bhs) -> u8 {
     get8(b, 0) & 0x3f
@@ -192,6 +200,13 @@ mod tests {
             begin(&mut b, Opcode::NopOut, false, 0x80, 0x0100_0000),
             Err(PduError::DataSegmentTooLong)
         );
+    }
+
+    #[test]
+    fn from_slice_needs_48_bytes() {
+        let buf = [7u8; 50];
+        assert_eq!(from_slice(&buf).unwrap()[47], 7);
+        assert_eq!(from_slice(&buf[..47]), Err(PduError::Truncated));
     }
 
     #[test]
