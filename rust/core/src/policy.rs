@@ -30,7 +30,8 @@ pub struct PathState {
     /// by the recovery planner to recognise the failed connection.
     pub cid: u16,
     /// Logged in, in Full Feature Phase and not failed: only such a
-    /// connection may carry a new command (RFC 7143 §4.2.4.1, §7.1).
+    /// connection may carry a new SCSI command (RFC 7143 §6, Login and Full
+    /// Feature Phase).
     pub usable: bool,
 }
 
