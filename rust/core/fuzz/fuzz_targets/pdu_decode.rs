@@ -14,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = ahs::parse(data);
     let _ = scsi_response::split_sense(data);
     let _ = reject::rejected_header(data);
+    let _ = TargetPdu::decode_bytes(data);
+    let _ = InitiatorPdu::decode_bytes(data);
 
     let Some((head, rest)) = data.split_at_checked(BHS_LEN) else {
         return;
