@@ -2,6 +2,7 @@
 //! Command line parsing: `discover` and `io`, `--flag value` options.
 
 use crate::error::DiagError;
+use rsiscsi_core::hash::Algorithm;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 /// Initiator name used when `--initiator` is not given.
@@ -16,7 +17,9 @@ pub const USAGE: &str = "\
 usage: rsiscsi-diag discover --portal IP:PORT [--initiator IQN]
        rsiscsi-diag io --portal IP:PORT --target IQN [--initiator IQN]
                        [--chap USER:SECRET] [--mutual USER:SECRET]
-                       [--connections N] [--digest]";
+                       [--chap-algs LIST] [--connections N] [--digest]
+  LIST: CHAP digests in preference order, from MD5, SHA1, SHA256, SHA3-256
+        (default MD5, as open-iscsi)";
 
 /// A CHAP user name and secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +52,8 @@ pub struct IoArgs {
     pub chap: Option<Secret>,
     /// Mutual CHAP: the name and secret the target must prove.
     pub mutual: Option<Secret>,
+    /// CHAP algorithms to offer, most preferred first.
+    pub chap_algs: Vec<Algorithm>,
     /// Connections in the session (1 = no MC/S).
     pub connections: u16,
     /// Ask for CRC32C header and data digests.
@@ -95,6 +100,24 @@ fn parse_secret(opt: &str, s: &str) -> Result<Secret, DiagError> {
         }),
         _ => Err(usage(format!("{opt} wants USER:SECRET"))),
     }
+}
+
+fn parse_algs(s: &str) -> Result<Vec<Algorithm>, DiagError> {
+    let mut out = Vec::new();
+    for name in s.split(',') {
+        let alg = match name.to_ascii_uppercase().as_str() {
+            "MD5" => Algorithm::Md5,
+            "SHA1" => Algorithm::Sha1,
+            "SHA256" => Algorithm::Sha256,
+            "SHA3-256" => Algorithm::Sha3_256,
+            _ => return Err(usage(format!("--chap-algs: unknown algorithm '{name}'"))),
+        };
+        if out.contains(&alg) {
+            return Err(usage(format!("--chap-algs: '{name}' given twice")));
+        }
+        out.push(alg);
+    }
+    Ok(out)
 }
 
 fn check_name(opt: &str, s: &str) -> Result<String, DiagError> {
@@ -189,6 +212,7 @@ pub fn parse(args: &[String]) -> Result<Command, DiagError> {
                     "--chap",
                     "--mutual",
                     "--connections",
+                    "--chap-algs",
                 ],
                 &["--digest"],
             )?;
@@ -210,6 +234,7 @@ pub fn parse(args: &[String]) -> Result<Command, DiagError> {
                 .get("--mutual")
                 .map(|s| parse_secret("--mutual", s))
                 .transpose()?;
+            let chap_algs = parse_algs(o.get("--chap-algs").unwrap_or("MD5"))?;
             if mutual.is_some() && chap.is_none() {
                 return Err(usage("--mutual needs --chap"));
             }
@@ -219,6 +244,7 @@ pub fn parse(args: &[String]) -> Result<Command, DiagError> {
                 initiator: o.initiator()?,
                 chap,
                 mutual,
+                chap_algs,
                 connections,
                 digest: o.digest,
             }))
@@ -254,6 +280,21 @@ mod tests {
         assert!(io.digest);
         assert_eq!(io.chap.unwrap().secret, "s");
         assert_eq!(io.mutual.unwrap().user, "tu");
+        assert_eq!(io.chap_algs, [Algorithm::Md5]);
+        let c = parse(&args(
+            "io --portal 127.0.0.1:3261 --target t --chap-algs sha256,SHA1,sha3-256,md5",
+        ))
+        .unwrap();
+        let Command::Io(io) = c else { panic!() };
+        assert_eq!(
+            io.chap_algs,
+            [
+                Algorithm::Sha256,
+                Algorithm::Sha1,
+                Algorithm::Sha3_256,
+                Algorithm::Md5
+            ]
+        );
     }
 
     #[test]
@@ -271,6 +312,9 @@ mod tests {
             "io --portal 127.0.0.1:1 --target t --mutual a:b",
             "io --portal 127.0.0.1:1 --target t --target u",
             "io --portal 127.0.0.1:1 --target t --bogus",
+            "io --portal 127.0.0.1:1 --target t --chap-algs md4",
+            "io --portal 127.0.0.1:1 --target t --chap-algs md5,md5",
+            "io --portal 127.0.0.1:1 --target t --chap-algs",
         ] {
             let e = parse(&args(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");

@@ -31,6 +31,27 @@ pub fn read_capacity16() -> [u8; 16] {
     c
 }
 
+/// REPORT LUNS (SPC-4 §6.33), all LUNs, `alloc` bytes at most.
+pub fn report_luns(alloc: u32) -> [u8; 12] {
+    let mut c = [0u8; 12];
+    c[0] = 0xa0;
+    c[6..10].copy_from_slice(&alloc.to_be_bytes());
+    c
+}
+
+/// The 8-byte LUNs of REPORT LUNS data (as many as were returned).
+pub fn parse_report_luns(d: &[u8]) -> Option<Vec<[u8; 8]>> {
+    let list_len = be32(d, 0)? as usize;
+    let list = d.get(8..)?;
+    let n = list_len.min(list.len()) / 8;
+    Some(
+        list.chunks_exact(8)
+            .take(n)
+            .filter_map(|c| c.try_into().ok())
+            .collect(),
+    )
+}
+
 fn rw10(op: u8, lba: u32, blocks: u16) -> [u8; 10] {
     let mut c = [0u8; 10];
     c[0] = op;
@@ -175,6 +196,22 @@ mod tests {
             [0x2a, 0, 1, 2, 3, 4, 0, 5, 6, 0]
         );
         assert_eq!(read10(7, 1), [0x28, 0, 0, 0, 0, 7, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn report_luns_data() {
+        assert_eq!(
+            report_luns(4096)[..10],
+            [0xa0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0]
+        );
+        let mut d = vec![0, 0, 0, 16, 0, 0, 0, 0];
+        d.extend_from_slice(&[0; 8]);
+        d.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+        let luns = parse_report_luns(&d).unwrap();
+        assert_eq!(luns, vec![[0; 8], [0, 1, 0, 0, 0, 0, 0, 0]]);
+        // Truncated by the allocation length: only what arrived.
+        assert_eq!(parse_report_luns(&d[..20]).unwrap().len(), 1);
+        assert_eq!(parse_report_luns(&d[..4]), None);
     }
 
     #[test]

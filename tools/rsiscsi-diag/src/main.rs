@@ -5,8 +5,15 @@
 
 mod args;
 mod cdb;
+mod discover;
 mod error;
+mod io;
+mod login;
+mod logout;
+mod pattern;
+mod ping;
 mod scsi;
+mod sendtargets;
 mod session;
 mod wire;
 
@@ -14,15 +21,22 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    match args::parse(&argv) {
+    let result = match args::parse(&argv) {
         Ok(args::Command::Help) => {
             println!("{}", args::USAGE);
-            ExitCode::SUCCESS
+            return ExitCode::SUCCESS;
         }
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(args::Command::Discover(a)) => discover::run(&a),
+        Ok(args::Command::Io(a)) => io::run(&a),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rsiscsi-diag: {e}");
-            eprintln!("{}", args::USAGE);
+            if matches!(e, error::DiagError::Usage(_)) {
+                eprintln!("{}", args::USAGE);
+            }
             ExitCode::from(e.exit_code())
         }
     }

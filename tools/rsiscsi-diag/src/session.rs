@@ -7,12 +7,17 @@ use crate::error::{core_err, protocol, DiagError};
 use crate::wire::{Inbound, Wire};
 use rsiscsi_core::keys::params::{ConnectionParams, DigestType, SessionParams};
 use rsiscsi_core::nop::{NopConfig, NopInAction, NopKeeper};
-use rsiscsi_core::pdu::{self, Bhs, Digests, StatSnUse, TargetPdu, BHS_LEN};
-use rsiscsi_core::serial::SerialNumber;
+use rsiscsi_core::pdu::{self, Bhs, Digests, Lun, TargetPdu, BHS_LEN};
+use rsiscsi_core::seq::{CmdWindow, StatSnEvent, StatSnTracker};
+use rsiscsi_core::task::{Direction, NewTask, TaskTable};
 use std::time::Instant;
 
-/// Session-wide state: identity, negotiated values and the CmdSN window
-/// (RFC 7143 §4.2.2.1), shared by all connections.
+/// Tasks one session tracks at once (the tool runs one at a time, plus a
+/// ping or logout at most).
+const TASKS: usize = 16;
+
+/// Session-wide state: identity, negotiated values, the CmdSN window
+/// (RFC 7143 §4.2.2.1) and the task table, shared by all connections.
 #[derive(Debug)]
 pub struct Session {
     /// Initiator part of the session ID.
@@ -21,75 +26,89 @@ pub struct Session {
     pub tsih: u16,
     /// Session-wide negotiated values.
     pub params: SessionParams,
-    cmd_sn: u32,
-    exp_cmd_sn: u32,
-    max_cmd_sn: u32,
-    next_itt: u32,
+    window: CmdWindow,
+    tasks: TaskTable<TASKS>,
     started: Instant,
 }
 
 impl Session {
-    /// A session about to log in its leading connection.
-    pub fn new(isid: [u8; 6], params: SessionParams) -> Self {
+    /// A session whose leading login just completed.
+    pub fn new(
+        isid: [u8; 6],
+        tsih: u16,
+        params: SessionParams,
+        exp_cmd_sn: u32,
+        max_cmd_sn: u32,
+    ) -> Self {
         Session {
             isid,
-            tsih: 0,
+            tsih,
             params,
-            cmd_sn: 1,
-            exp_cmd_sn: 1,
-            max_cmd_sn: 1,
-            next_itt: 1,
+            window: CmdWindow::from_login(exp_cmd_sn, max_cmd_sn),
+            tasks: TaskTable::new(),
             started: Instant::now(),
         }
     }
 
-    /// The CmdSN the next command will carry (Login carries it unchanged).
+    /// The CmdSN the next command will carry; what immediate PDUs and
+    /// Login requests carry without consuming it.
     pub fn cmd_sn(&self) -> u32 {
-        self.cmd_sn
+        self.window.next_cmd_sn()
     }
 
-    /// Sets the first CmdSN (from the leading login's ExpCmdSN).
-    pub fn start_cmd_sn(&mut self, exp_cmd_sn: u32, max_cmd_sn: u32) {
-        self.cmd_sn = exp_cmd_sn;
-        self.exp_cmd_sn = exp_cmd_sn;
-        self.max_cmd_sn = max_cmd_sn;
-    }
-
-    /// Takes the CmdSN for a non-immediate command, which advances it.
-    pub fn take_cmd_sn(&mut self) -> u32 {
-        let sn = self.cmd_sn;
-        self.cmd_sn = sn.wrapping_add(1);
-        sn
+    /// Numbers a non-immediate command, or `None` while the window is shut.
+    pub fn assign_cmd_sn(&mut self) -> Option<u32> {
+        self.window.assign()
     }
 
     /// Whether the target's window admits another non-immediate command.
     pub fn window_open(&self) -> bool {
-        SerialNumber(self.cmd_sn)
-            .in_window(SerialNumber(self.exp_cmd_sn), SerialNumber(self.max_cmd_sn))
+        self.window.can_send()
     }
 
-    /// Applies an ExpCmdSN / MaxCmdSN pair from any target PDU; pairs where
-    /// MaxCmdSN < ExpCmdSN - 1 are ignored, as are stale ones (§4.2.2.1).
-    pub fn update_window(&mut self, exp: u32, max: u32) {
-        if SerialNumber(max).lt(SerialNumber(exp.wrapping_sub(1))) {
-            return;
-        }
-        if SerialNumber(exp).gt(SerialNumber(self.exp_cmd_sn)) {
-            self.exp_cmd_sn = exp;
-        }
-        if SerialNumber(max).gt(SerialNumber(self.max_cmd_sn)) {
-            self.max_cmd_sn = max;
+    /// Applies an ExpCmdSN / MaxCmdSN pair (e.g. from a Login Response).
+    pub fn update_window(&mut self, exp_cmd_sn: u32, max_cmd_sn: u32) {
+        if self
+            .window
+            .update(exp_cmd_sn, max_cmd_sn)
+            .exp_cmd_sn_advanced
+        {
+            self.tasks.acknowledge_through(exp_cmd_sn);
         }
     }
 
-    /// A fresh Initiator Task Tag (never the reserved 0xffffffff).
-    pub fn alloc_itt(&mut self) -> u32 {
-        let itt = self.next_itt;
-        self.next_itt = match itt.wrapping_add(1) {
-            pdu::RESERVED_TAG => 1,
-            n => n,
-        };
-        itt
+    /// Starts a task on connection `cid`; returns its ITT.
+    pub fn begin_task(
+        &mut self,
+        cid: u16,
+        lun: Lun,
+        cmd_sn: u32,
+        immediate: bool,
+        direction: Direction,
+        length: u32,
+    ) -> Result<u32, DiagError> {
+        self.tasks
+            .insert(NewTask {
+                lun,
+                cmd_sn,
+                immediate,
+                cid,
+                direction,
+                expected_transfer_length: length,
+            })
+            .map_err(|e| core_err("task table", e))
+    }
+
+    /// Starts a task with no data (ping, text, logout), sent immediate
+    /// with the current CmdSN.
+    pub fn begin_immediate(&mut self, cid: u16) -> Result<u32, DiagError> {
+        let sn = self.cmd_sn();
+        self.begin_task(cid, Lun::ZERO, sn, true, Direction::None, 0)
+    }
+
+    /// Ends task `itt`.
+    pub fn end_task(&mut self, itt: u32) {
+        self.tasks.remove(itt);
     }
 
     /// Milliseconds since the session was set up (the NOP clock).
@@ -105,8 +124,7 @@ pub struct Connection {
     pub cid: u16,
     /// The socket.
     pub wire: Wire,
-    /// Next StatSN expected from the target on this connection.
-    pub exp_stat_sn: u32,
+    stat: StatSnTracker,
     /// Connection-only negotiated values.
     pub params: ConnectionParams,
     /// Liveness (NOP-Out / NOP-In) state.
@@ -124,22 +142,35 @@ impl Connection {
             data: params.data_digest == DigestType::Crc32c,
         });
         wire.set_max_recv(params.max_recv_data_segment_length);
+        let mut stat = StatSnTracker::new();
+        stat.start(exp_stat_sn);
         Connection {
             cid,
             wire,
-            exp_stat_sn,
+            stat,
             params,
             nop: NopKeeper::new(NopConfig::DEFAULT, 0),
         }
     }
 
-    fn account(&mut self, sess: &mut Session, pdu: &TargetPdu) {
+    /// ExpStatSN to carry in the next PDU sent on this connection.
+    pub fn exp_stat_sn(&self) -> u32 {
+        self.stat.exp_stat_sn()
+    }
+
+    fn account(&mut self, sess: &mut Session, pdu: &TargetPdu) -> Result<(), DiagError> {
         let (exp, max) = pdu.cmd_window();
         sess.update_window(exp, max);
-        if let StatSnUse::Consumed(sn) = pdu.stat_sn() {
-            if SerialNumber(sn).ge(SerialNumber(self.exp_stat_sn)) {
-                self.exp_stat_sn = sn.wrapping_add(1);
-            }
+        match self.stat.on_pdu(pdu.stat_sn()) {
+            StatSnEvent::Gap { from, to } => Err(protocol(format!(
+                "cid {}: StatSN gap [{from}, {to}) at ErrorRecoveryLevel 0",
+                self.cid
+            ))),
+            StatSnEvent::Lost => Err(protocol(format!(
+                "cid {}: StatSN out of sequence",
+                self.cid
+            ))),
+            _ => Ok(()),
         }
     }
 
@@ -152,7 +183,7 @@ impl Connection {
         match self.nop.on_nop_in(nop, sess.now_ms()) {
             Ok(NopInAction::Reply(out)) => {
                 let mut bhs = [0u8; BHS_LEN];
-                out.to_pdu(sess.cmd_sn(), self.exp_stat_sn)
+                out.to_pdu(sess.cmd_sn(), self.exp_stat_sn())
                     .encode(&mut bhs)
                     .map_err(|e| core_err("NOP-Out", e))?;
                 self.send(&bhs, &[], &[])
@@ -167,7 +198,7 @@ impl Connection {
     /// else is returned. A Reject or a logout demand is a protocol error.
     pub fn recv_event(&mut self, sess: &mut Session) -> Result<Option<Reply>, DiagError> {
         let inb = self.wire.recv()?;
-        self.account(sess, &inb.pdu);
+        self.account(sess, &inb.pdu)?;
         match &inb.pdu {
             TargetPdu::NopIn(n) if n.itt == pdu::RESERVED_TAG => {
                 self.answer_nop(sess, n)?;
@@ -230,27 +261,5 @@ impl Connection {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rsiscsi_core::keys::params::SessionType;
-
-    #[test]
-    fn window_and_itts() {
-        let mut s = Session::new([0; 6], SessionParams::rfc_defaults(SessionType::Normal));
-        s.start_cmd_sn(10, 10);
-        assert!(s.window_open());
-        assert_eq!(s.take_cmd_sn(), 10);
-        assert!(!s.window_open());
-        s.update_window(11, 9); // MaxCmdSN < ExpCmdSN - 1: ignored
-        assert!(!s.window_open());
-        s.update_window(11, 12);
-        assert!(s.window_open());
-        s.next_itt = 0xffff_fffe;
-        assert_eq!(s.alloc_itt(), 0xffff_fffe);
-        assert_eq!(s.alloc_itt(), 1);
     }
 }

@@ -17,6 +17,8 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 /// A received PDU: its decoded header and its data segment.
 #[derive(Debug)]
 pub struct Inbound {
+    /// The raw BHS (the login state machine decodes it itself).
+    pub bhs: Bhs,
     /// The header.
     pub pdu: TargetPdu,
     /// The data segment, without padding or digest.
@@ -129,7 +131,11 @@ impl Wire {
                 .map_err(|e| core_err("data digest", e))?;
         }
         tail.truncate(data_len);
-        Ok(Inbound { pdu, data: tail })
+        Ok(Inbound {
+            bhs,
+            pdu,
+            data: tail,
+        })
     }
 
     /// Closes both directions (errors ignored: the peer may be gone).
