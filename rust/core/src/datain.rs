@@ -118,6 +118,14 @@ pub enum DataInError {
     },
     /// Status arrived for a command that already has its status.
     AlreadyComplete,
+    /// At ERL 0, a SCSI Response with GOOD status for a read that delivered
+    /// fewer bytes than the expected length minus the underflow residual.
+    DataMissing {
+        /// Bytes placed.
+        received: u32,
+        /// Bytes the response implies were sent.
+        expected: u32,
+    },
 }
 
 /// A SNACK Request the caller should send for this task (RFC 7143 §11.16),
@@ -224,6 +232,15 @@ pub struct DataInVerdict {
     pub complete: Option<CommandOutcome>,
 }
 
+/// What a SCSI Response that arrived early is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Await {
+    /// All numbers below this ExpDataSN.
+    DataSn(u32),
+    /// No open gap and at least this many bytes placed (ExpDataSN was 0).
+    Bytes(u32),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SnOrder {
     Next,
@@ -242,9 +259,9 @@ pub struct DataInTracker {
     sequence_bytes: u32,
     bytes_received: u32,
     snack_pending: bool,
-    // A SCSI Response whose ExpDataSN says PDUs are still missing waits here
-    // until the retransmitted ones arrive.
-    pending: Option<(CommandOutcome, u32)>,
+    // A SCSI Response that says PDUs are still missing waits here until the
+    // retransmitted ones arrive.
+    pending: Option<(CommandOutcome, Await)>,
     complete: bool,
 }
 
@@ -341,8 +358,12 @@ impl DataInTracker {
     fn advance(&mut self, verdict: &mut DataInVerdict) {
         self.next_sn = self.next_sn.wrapping_add(1);
         self.snack_pending = false;
-        if let Some((outcome, exp)) = self.pending {
-            if self.next_sn == exp {
+        if let Some((outcome, until)) = self.pending {
+            let done = match until {
+                Await::DataSn(exp) => self.next_sn == exp,
+                Await::Bytes(n) => self.bytes_received >= n,
+            };
+            if done {
                 self.pending = None;
                 self.complete = true;
                 verdict.complete = Some(CommandOutcome {
@@ -449,7 +470,16 @@ impl DataInTracker {
     /// segment (sense and response data).
     ///
     /// ExpDataSN 0 is not checked: the RFC requires it to count Data-In and
-    /// R2T PDUs, but LIO leaves it 0 in every SCSI Response.
+    /// R2T PDUs, but LIO leaves it 0 in every SCSI Response. For reads with
+    /// GOOD status the byte count stands in for it: the data placed must
+    /// reach the expected length minus any underflow residual, otherwise
+    /// the tail is missing (an error at ERL 0, a SNACK at ERL ≥ 1). Without
+    /// that check, a lost final Data-In would complete a read as GOOD with
+    /// a hole in the buffer.
+    ///
+    /// For writes the caller must have passed every R2T through
+    /// [`Self::on_r2t`], or a correct non-zero ExpDataSN looks like lost
+    /// R2Ts.
     pub fn on_scsi_response(
         &mut self,
         rsp: &pdu::ScsiResponse,
@@ -486,9 +516,35 @@ impl DataInTracker {
                 SnOrder::Ahead => {
                     // PDUs before the status are missing: recover them first.
                     let v = self.out_of_order(rsp.exp_data_sn, SnOrder::Ahead)?;
-                    self.pending = Some((outcome, rsp.exp_data_sn));
+                    self.pending = Some((outcome, Await::DataSn(rsp.exp_data_sn)));
                     return Ok(v);
                 }
+            }
+        }
+        let read_residual = match self.direction {
+            Direction::Read => Some(residual),
+            Direction::Bidirectional => Some(bidi_read_residual),
+            Direction::None | Direction::Write => None,
+        };
+        let good = rsp.response == RESPONSE_COMPLETED && rsp.status == STATUS_GOOD;
+        if let (Some(read_residual), true) = (read_residual, good) {
+            let expected = match read_residual {
+                Residual::Underflow(n) => self.read_length.saturating_sub(n),
+                Residual::None | Residual::Overflow(_) => self.read_length,
+            };
+            if self.snack_pending || self.bytes_received < expected {
+                if self.params.error_recovery_level == 0 {
+                    return Err(DataInError::DataMissing {
+                        received: self.bytes_received,
+                        expected,
+                    });
+                }
+                if !self.snack_pending {
+                    self.snack_pending = true;
+                    verdict.snack = self.pending_snack();
+                }
+                self.pending = Some((outcome, Await::Bytes(expected)));
+                return Ok(verdict);
             }
         }
         self.complete = true;
@@ -811,7 +867,7 @@ mod tests {
             t.on_scsi_response(&r, &[]),
             Err(DataInError::UnexpectedBidiResidual)
         );
-        let mut b = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 512);
+        let mut b = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 0);
         let r = ScsiResponse {
             bidi_read_residual: Residual::Overflow(7),
             residual: Residual::Underflow(100),
@@ -846,6 +902,69 @@ mod tests {
     }
 
     #[test]
+    fn lio_style_response_cannot_hide_a_lost_tail() {
+        // ExpDataSN 0 as LIO sends it; the last Data-In never arrived.
+        let mut t = read(3000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        assert_eq!(
+            t.clone().on_scsi_response(&rsp(), &[]),
+            Err(DataInError::DataMissing {
+                received: 2000,
+                expected: 3000
+            })
+        );
+        // An underflow residual that accounts for the short read is fine.
+        let short = ScsiResponse {
+            residual: Residual::Underflow(1000),
+            ..rsp()
+        };
+        assert!(t.on_scsi_response(&short, &[]).unwrap().complete.is_some());
+
+        // At ERL 1 the response waits for the SNACKed tail.
+        let mut t = erl1(3000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        t.on_data_in(&pdu(1, 1000, 1000)).unwrap();
+        let v = t.on_scsi_response(&rsp(), &[]).unwrap();
+        assert_eq!(v.complete, None);
+        assert_eq!(v.snack.map(|s| (s.beg_run, s.run_length)), Some((2, 0)));
+        let out = t.on_data_in(&pdu(2, 2000, 1000)).unwrap().complete.unwrap();
+        assert_eq!((out.status, out.bytes_received), (STATUS_GOOD, 3000));
+    }
+
+    #[test]
+    fn response_during_open_gap_waits_for_the_go_back_resend() {
+        let mut t = erl1(4000);
+        t.on_data_in(&pdu(0, 0, 1000)).unwrap();
+        // 1 lost, 2 and 3 dropped behind the gap, then the response.
+        assert!(t.on_data_in(&pdu(2, 2000, 1000)).unwrap().snack.is_some());
+        t.on_data_in(&pdu(3, 3000, 1000)).unwrap();
+        let v = t.on_scsi_response(&rsp(), &[]).unwrap();
+        assert_eq!((v.complete, v.snack), (None, None));
+        for sn in 1..3 {
+            let v = t.on_data_in(&pdu(sn, sn * 1000, 1000)).unwrap();
+            assert_eq!(v.complete, None);
+        }
+        let out = t.on_data_in(&pdu(3, 3000, 1000)).unwrap().complete.unwrap();
+        assert_eq!(out.bytes_received, 4000);
+    }
+
+    #[test]
+    fn check_condition_without_data_completes() {
+        let mut t = read(4096);
+        let seg = [0u8, 1, 0x70];
+        let r = ScsiResponse {
+            status: STATUS_CHECK_CONDITION,
+            ..rsp()
+        };
+        let out = t.on_scsi_response(&r, &seg).unwrap().complete.unwrap();
+        assert_eq!(
+            (out.bytes_received, out.sense.map(|s| s.length)),
+            (0, Some(1))
+        );
+    }
+
+    #[test]
     fn exp_data_sn_mismatch_at_erl0() {
         let mut t = read(3000);
         t.on_data_in(&pdu(0, 0, 1000)).unwrap();
@@ -873,7 +992,7 @@ mod tests {
 
     #[test]
     fn bidirectional_shares_sn_between_r2t_and_data_in() {
-        let mut t = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 4096);
+        let mut t = DataInTracker::new(DataInParams::RFC_DEFAULTS, Direction::Bidirectional, 2048);
         assert!(t.on_r2t(0).unwrap().0);
         t.on_data_in(&pdu(1, 0, 2048)).unwrap();
         assert!(t.on_r2t(2).unwrap().0);
