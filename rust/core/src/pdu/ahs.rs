@@ -30,8 +30,10 @@ pub struct CommandAhs<'a> {
 /// Wire size of an Extended CDB AHS carrying `ext_len` bytes beyond the
 /// first 16, padding included.
 pub const fn extended_cdb_ahs_len(ext_len: usize) -> usize {
-    // 3 header bytes + 1 reserved byte + the CDB tail, rounded up to 4.
-    (4 + ext_len + 3) & !3
+    // 3 header bytes + 1 reserved byte + the CDB tail, rounded up to 4;
+    // saturating so an absurd length cannot trip overflow checks (the kernel
+    // builds with CONFIG_RUST_OVERFLOW_CHECKS).
+    ext_len.saturating_add(7) & !3
 }
 
 /// Parses the AHS area of a SCSI Command. `ahs` must be exactly the
