@@ -118,8 +118,9 @@ pub enum DataInError {
     },
     /// Status arrived for a command that already has its status.
     AlreadyComplete,
-    /// At ERL 0, a SCSI Response with GOOD status for a read that delivered
-    /// fewer bytes than the expected length minus the underflow residual.
+    /// GOOD status for a read that delivered fewer bytes than the expected
+    /// length minus the underflow residual (a SCSI Response at ERL 0, or a
+    /// Data-In with the S bit).
     DataMissing {
         /// Bytes placed.
         received: u32,
@@ -429,11 +430,27 @@ impl DataInTracker {
             .filter(|&b| b <= self.params.max_burst_length)
             .ok_or(DataInError::SequenceExceedsMaxBurst)?;
 
+        let bytes_received = self.bytes_received.saturating_add(pdu.data_segment_length);
+        if pdu.status_flag && pdu.status == STATUS_GOOD {
+            // DataSN order already proves nothing was lost, so a short count
+            // here is the target's own inconsistency.
+            let expected = match pdu.residual {
+                Residual::Underflow(n) => self.read_length.saturating_sub(n),
+                Residual::None | Residual::Overflow(_) => self.read_length,
+            };
+            if bytes_received < expected {
+                return Err(DataInError::DataMissing {
+                    received: bytes_received,
+                    expected,
+                });
+            }
+        }
+
         self.sequence_bytes = if pdu.final_flag { 0 } else { sequence_bytes };
         self.next_offset = end;
         // Bounded by read_length through the range check above, unless the
-        // target resends ranges; saturate rather than wrap.
-        self.bytes_received = self.bytes_received.saturating_add(pdu.data_segment_length);
+        // target resends ranges; saturated rather than wrapped.
+        self.bytes_received = bytes_received;
         let mut verdict = DataInVerdict {
             deliver: Some(Placement {
                 buffer_offset: pdu.buffer_offset,
@@ -947,6 +964,21 @@ mod tests {
         }
         let out = t.on_data_in(&pdu(3, 3000, 1000)).unwrap().complete.unwrap();
         assert_eq!(out.bytes_received, 4000);
+    }
+
+    #[test]
+    fn short_read_with_status_in_data_in_needs_a_residual() {
+        let mut t = read(4096);
+        assert_eq!(
+            t.clone()
+                .on_data_in(&with_status(pdu(0, 0, 1024), Residual::None)),
+            Err(DataInError::DataMissing {
+                received: 1024,
+                expected: 4096
+            })
+        );
+        let v = t.on_data_in(&with_status(pdu(0, 0, 1024), Residual::Underflow(3072)));
+        assert!(v.unwrap().complete.is_some());
     }
 
     #[test]
