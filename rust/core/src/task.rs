@@ -31,6 +31,18 @@ pub enum Direction {
     Bidirectional,
 }
 
+impl Direction {
+    /// From the R and W bits of a SCSI Command.
+    pub const fn from_rw(read: bool, write: bool) -> Self {
+        match (read, write) {
+            (false, false) => Self::None,
+            (true, false) => Self::Read,
+            (false, true) => Self::Write,
+            (true, true) => Self::Bidirectional,
+        }
+    }
+}
+
 /// What the caller knows when it starts a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewTask {
@@ -349,6 +361,14 @@ mod tests {
             direction: Direction::Read,
             expected_transfer_length: 4096,
         }
+    }
+
+    #[test]
+    fn direction_from_bits() {
+        assert_eq!(Direction::from_rw(true, false), Direction::Read);
+        assert_eq!(Direction::from_rw(false, true), Direction::Write);
+        assert_eq!(Direction::from_rw(true, true), Direction::Bidirectional);
+        assert_eq!(Direction::from_rw(false, false), Direction::None);
     }
 
     #[test]
