@@ -25,7 +25,13 @@ fuzz_target!(|data: &[u8]| {
     };
 
     for (header, data_d) in [(false, false), (true, false), (false, true), (true, true)] {
-        let l = PduLayout::from_bhs(bhs, Digests { header, data: data_d });
+        let l = PduLayout::from_bhs(
+            bhs,
+            Digests {
+                header,
+                data: data_d,
+            },
+        );
         assert!(l.total_len() >= BHS_LEN);
         assert_eq!(l.data_offset(), BHS_LEN + l.header_rest_len());
     }
@@ -48,7 +54,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(p) = InitiatorPdu::decode(bhs, ahs_bytes) {
         let mut out = [0u8; BHS_LEN];
         let mut ahs_out = [0u8; ahs::MAX_AHS_LEN];
-        let n = p.encode(&mut out, &mut ahs_out).expect("decoded initiator PDU must encode");
+        let n = p
+            .encode(&mut out, &mut ahs_out)
+            .expect("decoded initiator PDU must encode");
         assert_eq!(InitiatorPdu::decode(&out, &ahs_out[..n]), Ok(p));
     }
 });
