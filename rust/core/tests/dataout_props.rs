@@ -165,6 +165,77 @@ proptest! {
     }
 
     #[test]
+    fn task_reassign_resumes_the_write_on_a_new_connection(
+        p in params(),
+        len in 1u32..(1 << 19),
+        cut_seed in any::<u64>(),
+        new_mxdsl in 512u32..=(1 << 17),
+    ) {
+        // ERL 2: the connection fails part-way through the solicited
+        // sequences; after TASK REASSIGN the target asks again, with fresh
+        // R2TSNs from ExpDataSN, for every byte it did not get (what LIO's
+        // iscsit_task_reassign_prepare_write + iscsit_build_r2ts_for_cmd do).
+        let p = WriteParams { error_recovery_level: 2, ..p };
+        let mut w = WriteTransfer::<CAP>::new(p, len).unwrap();
+        let mut got = vec![false; len as usize];
+        let mark = |got: &mut Vec<bool>, off: u32, n: u32| {
+            for b in got.iter_mut().skip(off as usize).take(n as usize) {
+                *b = true;
+            }
+        };
+        mark(&mut got, 0, w.unsolicited_length());
+        let mut rng = cut_seed;
+        let mut roll = move |m: u32| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((rng >> 33) as u32) % m.max(1)
+        };
+        let mut off = w.unsolicited_length();
+        let mut r2tsn = 0;
+        while off < len && roll(4) != 0 {
+            let n = p.max_burst_length.min(len - off);
+            let seq = w.on_r2t(R2t { r2tsn, ttt: r2tsn, buffer_offset: off, desired_length: n }).unwrap();
+            // Only some of the sequence makes it before the failure.
+            let keep = roll(seq.len() as u32 + 1) as usize;
+            for pdu in seq.take(keep) {
+                mark(&mut got, pdu.buffer_offset, pdu.length);
+            }
+            r2tsn += 1;
+            off += n;
+            if keep < seq.len() {
+                break; // the connection failed mid-sequence
+            }
+            w.sequence_sent(r2tsn - 1).unwrap();
+        }
+        let new_conn = WriteParams { max_xmit_data_segment_length: new_mxdsl, ..p };
+        let exp = w.reassign(new_conn).unwrap();
+        prop_assert_eq!(exp, r2tsn);
+        prop_assert_eq!(w.outstanding_r2ts(), 0);
+        let mut next = exp;
+        let mut i = 0usize;
+        while i < got.len() {
+            if got[i] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < got.len() && !got[i] && (i - start) < p.max_burst_length as usize {
+                i += 1;
+            }
+            let seq = w
+                .on_r2t(R2t { r2tsn: next, ttt: 0x8000 + next, buffer_offset: start as u32, desired_length: (i - start) as u32 })
+                .unwrap();
+            let mut sent = Vec::new();
+            check_sequence(seq, 0x8000 + next, &new_conn, &mut sent)?;
+            for (o, n) in sent {
+                mark(&mut got, o, n);
+            }
+            w.sequence_sent(next).unwrap();
+            next += 1;
+        }
+        prop_assert!(got.iter().all(|&b| b));
+    }
+
+    #[test]
     fn arbitrary_r2ts_never_escape_the_buffer(
         p in params(),
         len in 0u32..(1 << 22),
