@@ -8,8 +8,8 @@
 //! order; hence the "only move forward" rules below. StatSN is per connection:
 //! each connection owns a [`StatSnTracker`].
 
-use crate::pdu::StatSnUse;
-use crate::serial::SerialNumber;
+use super::pdu::StatSnUse;
+use super::serial::SerialNumber;
 
 /// How a window update from the target was applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct WindowUpdate {
     /// initiator never numbered.
     pub accepted: bool,
     /// ExpCmdSN moved forward: more commands are acknowledged (see
-    /// [`crate::task::TaskTable::acknowledge_through`]).
+    /// [`super::task::TaskTable::acknowledge_through`]).
     pub exp_cmd_sn_advanced: bool,
     /// MaxCmdSN moved forward: the window may have opened for queued commands.
     pub max_cmd_sn_advanced: bool,
@@ -235,7 +235,7 @@ impl StatSnTracker {
     }
 
     /// Accounts for the StatSN of a received PDU (see
-    /// [`crate::pdu::TargetPdu::stat_sn`]).
+    /// [`super::pdu::TargetPdu::stat_sn`]).
     pub fn on_pdu(&mut self, use_: StatSnUse) -> StatSnEvent {
         match use_ {
             StatSnUse::None => StatSnEvent::Nothing,

@@ -15,8 +15,8 @@
 //! failed CID and uses each task's CmdSN, acknowledgement state and
 //! ExpDataSN to decide between TASK REASSIGN and retrying.
 
-use crate::pdu::{Lun, RESERVED_TAG};
-use crate::serial::SerialNumber;
+use super::pdu::{Lun, RESERVED_TAG};
+use super::serial::SerialNumber;
 
 /// Data direction of a SCSI task (R / W bits of the SCSI Command, §11.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Direction {
 pub struct NewTask {
     /// Logical unit.
     pub lun: Lun,
-    /// CmdSN the command carries (from [`crate::seq::CmdWindow`]).
+    /// CmdSN the command carries (from [`super::seq::CmdWindow`]).
     pub cmd_sn: u32,
     /// Whether it was sent immediate (CmdSN not consumed).
     pub immediate: bool,
@@ -302,7 +302,7 @@ impl<const N: usize> TaskTable<N> {
     }
 
     /// Marks every non-immediate task with CmdSN < `exp_cmd_sn` as
-    /// acknowledged (call when [`crate::seq::WindowUpdate::exp_cmd_sn_advanced`]).
+    /// acknowledged (call when [`super::seq::WindowUpdate::exp_cmd_sn_advanced`]).
     /// Immediate tasks are never acknowledged this way: their CmdSN was not
     /// consumed, so ExpCmdSN passing it proves nothing.
     pub fn acknowledge_through(&mut self, exp_cmd_sn: u32) {

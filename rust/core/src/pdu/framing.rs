@@ -11,7 +11,7 @@
 
 use super::bhs::{self, Bhs, BHS_LEN};
 use super::PduError;
-use crate::crc32c::{digest_from_wire, digest_to_wire, Crc32c};
+use super::super::crc32c::{digest_from_wire, digest_to_wire, Crc32c};
 
 /// Length of a header or data digest on the wire.
 pub const DIGEST_LEN: usize = 4;
@@ -234,7 +234,7 @@ impl DataDigest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crc32c::crc32c;
+    use super::super::super::crc32c::crc32c;
 
     fn bhs_with(ahs_words: u8, dsl: u32) -> Bhs {
         let mut b = [0u8; BHS_LEN];
