@@ -11,12 +11,12 @@
 //! 4. target (mutual only): `CHAP_N` and `CHAP_R` for our challenge.
 //!
 //! [`ChapInitiator`] is that exchange as a small state machine; the login
-//! code feeds it the pairs of each response and asks it for the next text.
+//! code feeds it the text of each response and asks it for the next text.
 //! Secrets are borrowed, never copied.
 
 use crate::hash::{Algorithm, Digest, Hasher, MAX_DIGEST_LEN};
 use crate::keys::KeyId;
-use crate::text::{self, BinaryEncoding, Pair, TextError, TextWriter, MAX_BINARY_LEN};
+use crate::text::{self, BinaryEncoding, Pairs, TextError, TextWriter, MAX_BINARY_LEN};
 
 /// Longest CHAP secret accepted (LIO and open-iscsi store up to 255 bytes).
 pub const MAX_SECRET_LEN: usize = 255;
@@ -164,59 +164,57 @@ pub enum ChapState {
     Done,
 }
 
+/// Stores the value of a key that may appear once per response.
+fn once<'t>(slot: &mut Option<&'t [u8]>, v: &'t [u8]) -> Result<(), ChapError> {
+    if slot.replace(v).is_some() {
+        return Err(ChapError::UnexpectedKey);
+    }
+    Ok(())
+}
+
 /// The initiator's side of one CHAP exchange.
+///
+/// Nothing large is stored: the target's challenge is hashed straight out of
+/// the response text (streamed in small pieces), and our own challenge stays
+/// in the caller's buffer.
 #[derive(Debug, Clone)]
 pub struct ChapInitiator<'a> {
     cfg: ChapConfig<'a>,
     state: ChapState,
     alg: Option<Algorithm>,
-    target_id: Option<u8>,
-    target_challenge: [u8; MAX_BINARY_LEN],
-    target_challenge_len: usize,
     our_id: u8,
-    our_challenge: [u8; MAX_BINARY_LEN],
-    our_challenge_len: usize,
-    target_name_ok: Option<bool>,
-    target_response: [u8; MAX_DIGEST_LEN],
-    target_response_len: usize,
+    our_challenge: &'a [u8],
+    response: Option<Digest>,
 }
 
 impl<'a> ChapInitiator<'a> {
     /// Checks the configuration. `our_id` and `our_challenge` must come from
     /// a good random source and are used only for mutual CHAP.
-    pub fn new(cfg: ChapConfig<'a>, our_id: u8, our_challenge: &[u8]) -> Result<Self, ChapError> {
+    pub fn new(
+        cfg: ChapConfig<'a>,
+        our_id: u8,
+        our_challenge: &'a [u8],
+    ) -> Result<Self, ChapError> {
         check_creds(&cfg.initiator)?;
         if cfg.algorithms.is_empty() || cfg.algorithms.len() > 4 {
             return Err(ChapError::BadAlgorithmList);
         }
-        let mut ours = [0u8; MAX_BINARY_LEN];
-        let mut our_len = 0;
         if let Some(t) = &cfg.target {
             check_creds(t)?;
             if ct_eq(t.secret, cfg.initiator.secret) {
                 return Err(ChapError::SameSecretBothWays);
             }
-            let n = our_challenge.len();
-            let dst = ours
-                .get_mut(..n)
-                .filter(|_| n >= MIN_OUR_CHALLENGE_LEN)
-                .ok_or(ChapError::BadOurChallenge)?;
-            dst.copy_from_slice(our_challenge);
-            our_len = n;
+            if our_challenge.len() < MIN_OUR_CHALLENGE_LEN || our_challenge.len() > MAX_BINARY_LEN {
+                return Err(ChapError::BadOurChallenge);
+            }
         }
         Ok(ChapInitiator {
             cfg,
             state: ChapState::SendAlgorithms,
             alg: None,
-            target_id: None,
-            target_challenge: [0; MAX_BINARY_LEN],
-            target_challenge_len: 0,
             our_id,
-            our_challenge: ours,
-            our_challenge_len: our_len,
-            target_name_ok: None,
-            target_response: [0; MAX_DIGEST_LEN],
-            target_response_len: 0,
+            our_challenge,
+            response: None,
         })
     }
 
@@ -260,96 +258,112 @@ impl<'a> ChapInitiator<'a> {
         Ok(())
     }
 
-    /// Takes one CHAP key from a target response. Keys other than CHAP_*
-    /// are the caller's business and must not be passed here.
-    pub fn handle(&mut self, pair: Pair<'_>) -> Result<(), ChapError> {
-        match (self.state, pair.key) {
-            (ChapState::AwaitChallenge, b"CHAP_A") => {
-                let alg = text::parse_number(pair.value)
+    /// Processes the complete text of one target response. Keys that are
+    /// not CHAP_* are left for the caller and ignored here. After our
+    /// CHAP_A this expects the challenge (step 2) and computes our answer;
+    /// after our mutual challenge it verifies the target's proof (step 4).
+    pub fn handle_text(&mut self, text: &[u8]) -> Result<(), ChapError> {
+        let mut a = None;
+        let mut i = None;
+        let mut c = None;
+        let mut n = None;
+        let mut r = None;
+        for pair in Pairs::new(text) {
+            let pair = pair?;
+            match pair.key {
+                b"CHAP_A" => once(&mut a, pair.value)?,
+                b"CHAP_I" => once(&mut i, pair.value)?,
+                b"CHAP_C" => once(&mut c, pair.value)?,
+                b"CHAP_N" => once(&mut n, pair.value)?,
+                b"CHAP_R" => once(&mut r, pair.value)?,
+                k if k.starts_with(b"CHAP_") => return Err(ChapError::UnexpectedKey),
+                _ => {}
+            }
+        }
+        match self.state {
+            ChapState::AwaitChallenge => {
+                if n.is_some() || r.is_some() {
+                    return Err(ChapError::UnexpectedKey);
+                }
+                self.challenge(a, i, c)
+            }
+            ChapState::AwaitTargetResponse => {
+                if a.is_some() || i.is_some() || c.is_some() {
+                    return Err(ChapError::UnexpectedKey);
+                }
+                self.verify_target(n, r)
+            }
+            _ if [a, i, c, n, r].iter().any(Option::is_some) => Err(ChapError::UnexpectedKey),
+            _ => Ok(()),
+        }
+    }
+
+    fn challenge(
+        &mut self,
+        a: Option<&[u8]>,
+        i: Option<&[u8]>,
+        c: Option<&[u8]>,
+    ) -> Result<(), ChapError> {
+        let alg = match a {
+            Some(v) => Some(
+                text::parse_number(v)
                     .ok()
                     .and_then(algorithm_from_chap_a)
                     .filter(|a| self.cfg.algorithms.contains(a))
-                    .ok_or(ChapError::AlgorithmNotOffered)?;
-                self.alg = Some(alg);
-            }
-            (ChapState::AwaitChallenge, b"CHAP_I") => {
-                let id = text::parse_number(pair.value)
+                    .ok_or(ChapError::AlgorithmNotOffered)?,
+            ),
+            None => None,
+        };
+        let id = match i {
+            Some(v) => Some(
+                text::parse_number(v)
                     .ok()
                     .and_then(|n| u8::try_from(n).ok())
-                    .ok_or(ChapError::BadIdentifier)?;
-                self.target_id = Some(id);
-            }
-            (ChapState::AwaitChallenge, b"CHAP_C") => {
-                let n = text::decode_binary(pair.value, &mut self.target_challenge)
-                    .map_err(|_| ChapError::BadChallenge)?;
-                if n == 0 {
-                    return Err(ChapError::BadChallenge);
-                }
-                self.target_challenge_len = n;
-            }
-            (ChapState::AwaitTargetResponse, b"CHAP_N") => {
-                let want = self.cfg.target.map(|t| t.name).unwrap_or(&[]);
-                self.target_name_ok = Some(ct_eq(pair.value, want));
-            }
-            (ChapState::AwaitTargetResponse, b"CHAP_R") => {
-                let mut buf = [0u8; MAX_DIGEST_LEN];
-                let n = text::decode_binary(pair.value, &mut buf)
-                    .map_err(|_| ChapError::BadResponse)?;
-                let want = self.alg.map(Algorithm::digest_len).unwrap_or(0);
-                if n != want {
-                    return Err(ChapError::BadResponse);
-                }
-                self.target_response = buf;
-                self.target_response_len = n;
-            }
-            _ => return Err(ChapError::UnexpectedKey),
+                    .ok_or(ChapError::BadIdentifier)?,
+            ),
+            None => None,
+        };
+        let (Some(alg), Some(id), Some(c)) = (alg, id, c) else {
+            return Err(ChapError::Incomplete);
+        };
+        // H(I || secret || C), hashing C as it is decoded; compare it with
+        // our own challenge on the way to catch a reflection.
+        let mut h = Hasher::new(alg);
+        h.update(&[id]);
+        h.update(self.cfg.initiator.secret);
+        let ours = self.our_challenge;
+        let mut same = self.is_mutual();
+        let mut pos = 0usize;
+        let len = text::decode_binary_with(c, |piece| {
+            h.update(piece);
+            let end = pos.saturating_add(piece.len());
+            same = same && ours.get(pos..end) == Some(piece);
+            pos = end;
+        })
+        .map_err(|_| ChapError::BadChallenge)?;
+        if len == 0 || len > MAX_BINARY_LEN {
+            return Err(ChapError::BadChallenge);
         }
+        if same && len == ours.len() {
+            return Err(ChapError::Reflection);
+        }
+        self.alg = Some(alg);
+        self.response = Some(h.finalize());
+        self.state = ChapState::SendResponse;
         Ok(())
-    }
-
-    /// Called when a target PDU has been fully fed: checks the step it
-    /// completed. In [`ChapState::AwaitChallenge`] moves on once CHAP_A,
-    /// CHAP_I and CHAP_C are all in; in [`ChapState::AwaitTargetResponse`]
-    /// verifies the target's proof.
-    pub fn end_of_response(&mut self) -> Result<(), ChapError> {
-        match self.state {
-            ChapState::AwaitChallenge => {
-                if self.alg.is_none() || self.target_id.is_none() || self.target_challenge_len == 0
-                {
-                    return Err(ChapError::Incomplete);
-                }
-                self.state = ChapState::SendResponse;
-                Ok(())
-            }
-            ChapState::AwaitTargetResponse => self.verify_target(),
-            _ => Ok(()),
-        }
     }
 
     /// Writes `CHAP_N`, `CHAP_R` and, for mutual CHAP, our `CHAP_I` and
     /// `CHAP_C` (step 3).
     pub fn write_response(&mut self, w: &mut TextWriter<'_>) -> Result<(), ChapError> {
-        let (Some(alg), Some(id), ChapState::SendResponse) = (self.alg, self.target_id, self.state)
-        else {
+        let (Some(r), ChapState::SendResponse) = (self.response, self.state) else {
             return Err(ChapError::Incomplete);
         };
-        let their_c = self
-            .target_challenge
-            .get(..self.target_challenge_len)
-            .unwrap_or(&[]);
-        let ours = self
-            .our_challenge
-            .get(..self.our_challenge_len)
-            .unwrap_or(&[]);
-        if self.is_mutual() && ct_eq(their_c, ours) {
-            return Err(ChapError::Reflection);
-        }
-        let r = response(alg, id, self.cfg.initiator.secret, their_c);
         w.push(KeyId::CHAP_N.name(), self.cfg.initiator.name)?;
         w.push_binary(KeyId::CHAP_R.name(), r.as_bytes(), self.cfg.encoding)?;
         if self.is_mutual() {
             w.push_number(KeyId::CHAP_I.name(), u64::from(self.our_id))?;
-            w.push_binary(KeyId::CHAP_C.name(), ours, self.cfg.encoding)?;
+            w.push_binary(KeyId::CHAP_C.name(), self.our_challenge, self.cfg.encoding)?;
             self.state = ChapState::AwaitTargetResponse;
         } else {
             self.state = ChapState::Done;
@@ -357,25 +371,22 @@ impl<'a> ChapInitiator<'a> {
         Ok(())
     }
 
-    fn verify_target(&mut self) -> Result<(), ChapError> {
+    fn verify_target(&mut self, n: Option<&[u8]>, r: Option<&[u8]>) -> Result<(), ChapError> {
         let (Some(t), Some(alg)) = (self.cfg.target, self.alg) else {
             return Err(ChapError::UnexpectedKey);
         };
-        let name_ok = self.target_name_ok.ok_or(ChapError::Incomplete)?;
-        if self.target_response_len == 0 {
+        let (Some(name), Some(r)) = (n, r) else {
             return Err(ChapError::Incomplete);
+        };
+        let mut got = [0u8; MAX_DIGEST_LEN];
+        let len = text::decode_binary(r, &mut got).map_err(|_| ChapError::BadResponse)?;
+        let got = got.get(..len).unwrap_or(&[]);
+        if len != alg.digest_len() {
+            return Err(ChapError::BadResponse);
         }
-        let ours = self
-            .our_challenge
-            .get(..self.our_challenge_len)
-            .unwrap_or(&[]);
-        let want = response(alg, self.our_id, t.secret, ours);
-        let got = self
-            .target_response
-            .get(..self.target_response_len)
-            .unwrap_or(&[]);
+        let want = response(alg, self.our_id, t.secret, self.our_challenge);
         let proof_ok = ct_eq(got, want.as_bytes());
-        if !name_ok {
+        if !ct_eq(name, t.name) {
             return Err(ChapError::TargetNameMismatch);
         }
         if !proof_ok {
@@ -390,7 +401,6 @@ impl<'a> ChapInitiator<'a> {
 mod tests {
     use super::*;
     use crate::hash::tests::unhex;
-    use crate::text::Pairs;
 
     const ALL: [Algorithm; 4] = [
         Algorithm::Sha3_256,
@@ -415,10 +425,7 @@ mod tests {
     }
 
     fn feed(c: &mut ChapInitiator<'_>, text: &[u8]) -> Result<(), ChapError> {
-        for p in Pairs::new(text) {
-            c.handle(p.unwrap())?;
-        }
-        c.end_of_response()
+        c.handle_text(text)
     }
 
     #[test]
@@ -536,27 +543,46 @@ mod tests {
         // A target challenge equal to ours is refused before we answer it.
         let mut c = ChapInitiator::new(cfg(true), 9, &ours).unwrap();
         c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
-        feed(
-            &mut c,
-            b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x55555555555555555555555555555555\0",
-        )
-        .unwrap();
+        assert_eq!(
+            feed(
+                &mut c,
+                b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0b VVVVVVVVVVVVVVVVVVVVVQ==\0"
+            ),
+            Err(ChapError::BadChallenge)
+        );
+        let mut c = ChapInitiator::new(cfg(true), 9, &ours).unwrap();
+        c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
+        // Same bytes in base64 are still a reflection.
+        assert_eq!(
+            feed(&mut c, b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0bVVVVVVVVVVVVVVVVVVVVVQ==\0"),
+            Err(ChapError::Reflection)
+        );
         assert_eq!(
             c.write_response(&mut TextWriter::new(&mut buf)),
-            Err(ChapError::Reflection)
+            Err(ChapError::Incomplete)
+        );
+        // A challenge that merely starts like ours is fine.
+        let mut c = ChapInitiator::new(cfg(true), 9, &ours).unwrap();
+        c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
+        assert_eq!(
+            feed(&mut c, b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x5555555555555555555555555555555555\0"),
+            Ok(())
         );
     }
 
     #[test]
     fn malformed_target_steps() {
         let mut buf = [0u8; 64];
-        let cases: [(&[u8], ChapError); 6] = [
+        let cases: [(&[u8], ChapError); 9] = [
             (b"CHAP_A=4\0", ChapError::AlgorithmNotOffered),
             (b"CHAP_I=256\0", ChapError::BadIdentifier),
-            (b"CHAP_C=0x\0", ChapError::BadChallenge),
-            (b"CHAP_C=123\0", ChapError::BadChallenge),
+            (b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x\0", ChapError::BadChallenge),
+            (b"CHAP_A=5\0CHAP_I=1\0CHAP_C=123\0", ChapError::BadChallenge),
             (b"CHAP_R=0x00\0", ChapError::UnexpectedKey),
             (b"CHAP_A=5\0CHAP_I=1\0", ChapError::Incomplete),
+            (b"CHAP_A=5\0CHAP_A=5\0", ChapError::UnexpectedKey),
+            (b"CHAP_X=1\0", ChapError::UnexpectedKey),
+            (b"TargetAlias=t\0", ChapError::Incomplete),
         ];
         for (text, err) in cases {
             let mut c = ChapInitiator::new(cfg(false), 0, &[]).unwrap();
@@ -568,6 +594,21 @@ mod tests {
                 core::str::from_utf8(text)
             );
         }
+        // 1025 bytes of challenge is one too many (RFC 7143 §12.1.3).
+        let prefix = b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x";
+        let mut long = [b'0'; 27 + 2 * 1025 + 1];
+        long[..prefix.len()].copy_from_slice(prefix);
+        *long.last_mut().unwrap() = 0;
+        let mut c = ChapInitiator::new(cfg(false), 0, &[]).unwrap();
+        c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
+        assert_eq!(feed(&mut c, &long), Err(ChapError::BadChallenge));
+        // Exactly 1024 bytes is fine.
+        let mut c = ChapInitiator::new(cfg(false), 0, &[]).unwrap();
+        c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
+        let mut ok = [b'0'; 27 + 2 * 1024 + 1];
+        ok[..prefix.len()].copy_from_slice(prefix);
+        *ok.last_mut().unwrap() = 0;
+        assert_eq!(feed(&mut c, &ok), Ok(()));
         // Only MD5 offered: SHA-1 is refused.
         let md5 = [Algorithm::Md5];
         let mut c = ChapInitiator::new(

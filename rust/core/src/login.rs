@@ -257,7 +257,12 @@ enum State {
 }
 
 /// One connection's login.
-#[derive(Debug, Clone)]
+///
+/// It borrows the caller's configuration and a [`TextAssembler`] for
+/// responses split with the C bit, so the state itself stays small (about
+/// 1.8 KiB, mostly the negotiator and its queue of replies): a kernel caller keeps
+/// the assembler in its connection struct rather than on the stack.
+#[derive(Debug)]
 pub struct Login<'a, const N: usize = DEFAULT_TEXT_CAPACITY> {
     cfg: LoginConfig<'a>,
     session_type: SessionType,
@@ -266,7 +271,7 @@ pub struct Login<'a, const N: usize = DEFAULT_TEXT_CAPACITY> {
     negotiator: Negotiator,
     chap: Option<ChapInitiator<'a>>,
     auth_agreed: bool,
-    rx: TextAssembler<N>,
+    rx: &'a mut TextAssembler<N>,
     state: State,
     exp_stat_sn: u32,
     rounds: u32,
@@ -275,7 +280,12 @@ pub struct Login<'a, const N: usize = DEFAULT_TEXT_CAPACITY> {
 
 impl<'a, const N: usize> Login<'a, N> {
     /// Prepares a login; nothing is sent until [`Login::poll_transmit`].
-    pub fn new(cfg: LoginConfig<'a>, kind: LoginKind) -> Result<Self, LoginError> {
+    /// `rx` collects response text (it is reset here).
+    pub fn new(
+        cfg: LoginConfig<'a>,
+        kind: LoginKind,
+        rx: &'a mut TextAssembler<N>,
+    ) -> Result<Self, LoginError> {
         if cfg.initiator_name.is_empty() {
             return Err(LoginError::MissingInitiatorName);
         }
@@ -295,6 +305,7 @@ impl<'a, const N: usize> Login<'a, N> {
             return Err(LoginError::MissingTargetName);
         }
         let negotiator = Negotiator::new(&cfg.params, session_type, existing.as_ref())?;
+        rx.reset();
         let chap = match cfg.auth {
             Auth::None => None,
             Auth::Chap {
@@ -310,7 +321,7 @@ impl<'a, const N: usize> Login<'a, N> {
             negotiator,
             chap,
             auth_agreed: false,
-            rx: TextAssembler::new(),
+            rx,
             state: State::Send(Tx::Initial),
             exp_stat_sn,
             rounds: 0,
@@ -540,19 +551,15 @@ impl<'a, const N: usize> Login<'a, N> {
                 }
                 self.auth_agreed = true;
             } else if pair.key.starts_with(b"CHAP_") {
-                let chap = self.chap.as_mut().ok_or(ChapError::UnexpectedKey)?;
-                chap.handle(pair)?;
+                if self.chap.is_none() {
+                    return Err(ChapError::UnexpectedKey.into());
+                }
             } else {
                 self.negotiator.handle(pair)?;
             }
         }
         if let Some(chap) = self.chap.as_mut() {
-            if matches!(
-                chap.state(),
-                ChapState::AwaitChallenge | ChapState::AwaitTargetResponse
-            ) {
-                chap.end_of_response()?;
-            }
+            chap.handle_text(self.rx.text())?;
         }
         Ok(())
     }
@@ -634,7 +641,7 @@ mod tests {
     use crate::chap::Credentials;
     use crate::hash::Algorithm;
     use crate::keys::params::{DigestPref, DigestType};
-    use crate::text::BinaryEncoding;
+    use crate::text::{BinaryEncoding, TextAssembler};
 
     const INIT: &[u8] = b"iqn.2024-01.org.example:init";
     const TGT: &[u8] = b"iqn.2003-01.org.example:mcs";
@@ -733,7 +740,8 @@ mod tests {
 
     #[test]
     fn leading_login_without_auth() {
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx0 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx0).unwrap();
         let mut t = FakeTarget::lio(TGT);
         let done = run_with(&mut l, &mut t, |i, req, data| {
             assert_eq!(req.tsih, 0);
@@ -786,7 +794,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
                 7 => &[7],
                 _ => &[8],
             };
-            let mut l = Login::<8192>::new(config(chap(false, b"")), LoginKind::Leading).unwrap();
+            let mut rx1 = TextAssembler::<8192>::new();
+            let mut l = Login::new(config(chap(false, b"")), LoginKind::Leading, &mut rx1).unwrap();
             let mut t = FakeTarget::lio(TGT);
             t.chap = fake_chap(algs, false);
             let done = run_with(&mut l, &mut t, |i, req, data| {
@@ -806,15 +815,25 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn mutual_chap() {
-        let mut l = Login::<8192>::new(config(chap(true, b"target-secret-12")), LoginKind::Leading)
-            .unwrap();
+        let mut rx2 = TextAssembler::<8192>::new();
+        let mut l = Login::new(
+            config(chap(true, b"target-secret-12")),
+            LoginKind::Leading,
+            &mut rx2,
+        )
+        .unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[5, 7], true);
         assert!(run(&mut l, &mut t).is_ok());
+        let mut rx3 = TextAssembler::<8192>::new();
 
         // The target knows a different secret: we refuse it.
-        let mut l = Login::<8192>::new(config(chap(true, b"other-secret-123")), LoginKind::Leading)
-            .unwrap();
+        let mut l = Login::new(
+            config(chap(true, b"other-secret-123")),
+            LoginKind::Leading,
+            &mut rx3,
+        )
+        .unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[5], true);
         assert_eq!(
@@ -827,8 +846,13 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn mutual_chap_requested_but_target_does_not_prove_itself() {
-        let mut l = Login::<8192>::new(config(chap(true, b"target-secret-12")), LoginKind::Leading)
-            .unwrap();
+        let mut rx4 = TextAssembler::<8192>::new();
+        let mut l = Login::new(
+            config(chap(true, b"target-secret-12")),
+            LoginKind::Leading,
+            &mut rx4,
+        )
+        .unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[5], false);
         assert_eq!(
@@ -839,7 +863,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn wrong_secret_is_authentication_failure() {
-        let mut l = Login::<8192>::new(config(chap(false, b"")), LoginKind::Leading).unwrap();
+        let mut rx5 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(chap(false, b"")), LoginKind::Leading, &mut rx5).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[5], false);
         if let Some(c) = t.chap.as_mut() {
@@ -855,7 +880,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn target_requiring_chap_refuses_none() {
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx6 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx6).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[5], false);
         assert_eq!(
@@ -866,7 +892,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn redirect_carries_the_new_portal() {
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx7 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx7).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.fail_first = Some((1, 1, b"TargetAddress=[fd00::7]:3261,2\0"));
         let err = run(&mut l, &mut t).unwrap_err();
@@ -874,7 +901,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
         assert!(err.is_retryable());
         let r = l.redirect().unwrap();
         assert_eq!((r.host(), r.port, r.tpgt), (&b"fd00::7"[..], 3261, Some(2)));
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx8 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx8).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.fail_first = Some((1, 2, b"TargetAlias=x\0"));
         assert_eq!(run(&mut l, &mut t).err(), Some(LoginError::BadRedirect));
@@ -898,13 +926,15 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
             ),
             ((4, 0x00), LoginError::UnknownStatus(4, 0)),
         ] {
-            let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+            let mut rx9 = TextAssembler::<8192>::new();
+            let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx9).unwrap();
             let mut t = FakeTarget::lio(TGT);
             t.fail_first = Some((class, detail, b""));
             assert_eq!(run(&mut l, &mut t).err(), Some(want));
         }
+        let mut rx10 = TextAssembler::<8192>::new();
         // The fake target checks the name like LIO does.
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx10).unwrap();
         let mut t = FakeTarget::lio(b"iqn.2003-01.org.example:other");
         assert_eq!(
             run(&mut l, &mut t).err(),
@@ -914,16 +944,24 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn multi_pdu_responses_are_reassembled() {
-        let mut whole =
-            Login::<8192>::new(config(chap(true, b"target-secret-12")), LoginKind::Leading)
-                .unwrap();
+        let mut rx11 = TextAssembler::<8192>::new();
+        let mut whole = Login::new(
+            config(chap(true, b"target-secret-12")),
+            LoginKind::Leading,
+            &mut rx11,
+        )
+        .unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chap = fake_chap(&[7], true);
         let want = run(&mut whole, &mut t).unwrap();
         for chunk in [1, 7, 16, 50] {
-            let mut l =
-                Login::<8192>::new(config(chap(true, b"target-secret-12")), LoginKind::Leading)
-                    .unwrap();
+            let mut rx12 = TextAssembler::<8192>::new();
+            let mut l = Login::new(
+                config(chap(true, b"target-secret-12")),
+                LoginKind::Leading,
+                &mut rx12,
+            )
+            .unwrap();
             let mut t = FakeTarget::lio(TGT);
             t.chap = fake_chap(&[7], true);
             t.chunk = chunk;
@@ -937,8 +975,9 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
             assert_eq!(got.negotiated, want.negotiated, "chunk {chunk}");
             assert!(empties > 0);
         }
+        let mut rx13 = TextAssembler::<64>::new();
         // A text longer than our reassembly buffer is an error, not a panic.
-        let mut l = Login::<64>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx13).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.chunk = 40;
         assert_eq!(
@@ -949,7 +988,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn target_offer_needs_another_round() {
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx14 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx14).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.offer = Some(b"DefaultTime2Retain=10");
         let done = run_with(&mut l, &mut t, |i, req, data| {
@@ -965,7 +1005,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
 
     #[test]
     fn added_connection_sends_tsih_and_no_lo_keys() {
-        let mut first = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx15 = TextAssembler::<8192>::new();
+        let mut first = Login::new(config(Auth::None), LoginKind::Leading, &mut rx15).unwrap();
         let mut t = FakeTarget::lio(TGT);
         let lead = run(&mut first, &mut t).unwrap();
         let mut cfg = config(Auth::None);
@@ -974,7 +1015,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
             tsih: lead.tsih,
             session: lead.negotiated.session,
         };
-        let mut l = Login::<8192>::new(cfg, kind).unwrap();
+        let mut rx16 = TextAssembler::<8192>::new();
+        let mut l = Login::new(cfg, kind, &mut rx16).unwrap();
         let mut t2 = FakeTarget::lio(TGT);
         t2.leading = false;
         let done = run_with(&mut l, &mut t2, |i, req, data| {
@@ -995,13 +1037,15 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
         .unwrap();
         assert_eq!(done.tsih, lead.tsih);
         assert_eq!(done.negotiated.session, lead.negotiated.session);
+        let mut rx17 = TextAssembler::<8192>::new();
         // A target answering with another TSIH is refused.
-        let mut l = Login::<8192>::new(
+        let mut l = Login::new(
             cfg,
             LoginKind::AddConnection {
                 tsih: 9,
                 session: lead.negotiated.session,
             },
+            &mut rx17,
         )
         .unwrap();
         let mut t3 = FakeTarget::lio(TGT);
@@ -1032,7 +1076,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
             session,
             exp_stat_sn: 0xdead,
         };
-        let mut l = Login::<8192>::new(config(Auth::None), kind).unwrap();
+        let mut rx18 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), kind, &mut rx18).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.leading = false;
         run_with(&mut l, &mut t, |i, req, _| {
@@ -1048,7 +1093,8 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
     fn discovery_login() {
         let mut cfg = config(Auth::None);
         cfg.target_name = None;
-        let mut l = Login::<8192>::new(cfg, LoginKind::Discovery).unwrap();
+        let mut rx19 = TextAssembler::<8192>::new();
+        let mut l = Login::new(cfg, LoginKind::Discovery, &mut rx19).unwrap();
         let mut t = FakeTarget::lio(TGT);
         let done = run_with(&mut l, &mut t, |i, _, data| {
             if i == 0 {
@@ -1067,20 +1113,23 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
     fn configuration_errors() {
         let mut cfg = config(Auth::None);
         cfg.target_name = None;
+        let mut rx20 = TextAssembler::<8192>::new();
         assert_eq!(
-            Login::<8192>::new(cfg, LoginKind::Leading).err(),
+            Login::new(cfg, LoginKind::Leading, &mut rx20).err(),
             Some(LoginError::MissingTargetName)
         );
         let mut cfg = config(Auth::None);
         cfg.initiator_name = b"";
+        let mut rx21 = TextAssembler::<8192>::new();
         assert_eq!(
-            Login::<8192>::new(cfg, LoginKind::Leading).err(),
+            Login::new(cfg, LoginKind::Leading, &mut rx21).err(),
             Some(LoginError::MissingInitiatorName)
         );
         let mut cfg = config(Auth::None);
         cfg.params.max_burst_length = 100;
+        let mut rx22 = TextAssembler::<8192>::new();
         assert!(matches!(
-            Login::<8192>::new(cfg, LoginKind::Leading).err(),
+            Login::new(cfg, LoginKind::Leading, &mut rx22).err(),
             Some(LoginError::Negotiation(_))
         ));
     }
@@ -1128,15 +1177,17 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
             ),
         ];
         for (mutate, want) in cases {
-            let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+            let mut rx23 = TextAssembler::<8192>::new();
+            let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx23).unwrap();
             let mut r = first_response(&mut l);
             mutate(&mut r);
             let mut bhs = [0u8; 48];
             r.encode(&mut bhs).unwrap();
             assert_eq!(l.handle_response(&bhs, &[]), Err(want));
         }
+        let mut rx24 = TextAssembler::<8192>::new();
         // A response before any request.
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx24).unwrap();
         assert_eq!(
             l.handle_response(&[0; 48], &[]),
             Err(LoginError::UnexpectedResponse)
@@ -1144,8 +1195,18 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
     }
 
     #[test]
+    fn state_stays_small() {
+        // The kernel runs logins on small stacks: the text buffer is
+        // borrowed, so the machine itself must stay in the low kilobytes.
+        let size = core::mem::size_of::<Login<'static, 8192>>();
+        assert!(size < 2048, "Login is {size} bytes");
+        assert!(core::mem::size_of::<LoginError>() <= 16);
+    }
+
+    #[test]
     fn missing_tsih_on_leading_login() {
-        let mut l = Login::<8192>::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut rx25 = TextAssembler::<8192>::new();
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading, &mut rx25).unwrap();
         let mut t = FakeTarget::lio(TGT);
         t.tsih = 0;
         assert_eq!(run(&mut l, &mut t).err(), Some(LoginError::MissingTsih));

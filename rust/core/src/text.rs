@@ -275,67 +275,84 @@ fn decode_binary_prefix(v: &[u8]) -> Option<BinaryEncoding> {
 /// `out`, returning the number of bytes written. An odd number of hex
 /// digits is read with an implied leading zero; base64 padding is optional.
 pub fn decode_binary(v: &[u8], out: &mut [u8]) -> Result<usize, TextError> {
+    let mut written = 0usize;
+    let mut full = false;
+    let total = decode_binary_with(v, |piece| {
+        match written
+            .checked_add(piece.len())
+            .and_then(|end| out.get_mut(written..end))
+        {
+            Some(dst) => {
+                dst.copy_from_slice(piece);
+                written += piece.len();
+            }
+            None => full = true,
+        }
+    })?;
+    if full {
+        Err(TextError::BufferFull)
+    } else {
+        Ok(total)
+    }
+}
+
+/// Size of the pieces [`decode_binary_with`] hands out.
+pub const DECODE_CHUNK: usize = 64;
+
+/// Decodes a binary value like [`decode_binary`] but hands the bytes to
+/// `sink` in pieces of at most [`DECODE_CHUNK`], so a 1024-byte CHAP
+/// challenge can be hashed without a buffer of that size. Returns the total
+/// decoded length. On error `sink` may already have seen a prefix.
+pub fn decode_binary_with(v: &[u8], mut sink: impl FnMut(&[u8])) -> Result<usize, TextError> {
     let enc = decode_binary_prefix(v).ok_or(TextError::BadBinary)?;
     let digits = v.get(2..).unwrap_or(&[]);
     if digits.is_empty() {
         return Err(TextError::BadBinary);
     }
-    match enc {
-        BinaryEncoding::Hex => decode_hex(digits, out),
-        BinaryEncoding::Base64 => decode_base64(digits, out),
-    }
-}
-
-fn decode_hex(digits: &[u8], out: &mut [u8]) -> Result<usize, TextError> {
-    let n = digits.len().div_ceil(2);
-    let dst = out.get_mut(..n).ok_or(TextError::BufferFull)?;
-    // With an odd count the first output byte takes a single digit.
-    let mut hi_pending = digits.len() % 2 == 0;
-    let mut acc = 0u8;
-    let mut i = 0;
-    for &c in digits {
-        let d = hex_digit(c).ok_or(TextError::BadBinary)?;
-        if hi_pending {
-            acc = d << 4;
-            hi_pending = false;
-        } else {
-            if let Some(o) = dst.get_mut(i) {
-                *o = acc | d;
+    type DigitFn = fn(u8) -> Option<u8>;
+    let (body, width, mut bits, digit): (&[u8], u32, u32, DigitFn) = match enc {
+        // An odd digit count starts with an implied zero nibble.
+        BinaryEncoding::Hex => (digits, 4, 4 * (digits.len() % 2) as u32, hex_digit),
+        BinaryEncoding::Base64 => {
+            let unpadded = digits.len() - digits.iter().rev().take_while(|&&c| c == b'=').count();
+            let pad = digits.len() - unpadded;
+            if pad > 2 || (pad > 0 && digits.len() % 4 != 0) {
+                return Err(TextError::BadBinary);
             }
-            i += 1;
-            hi_pending = true;
-            acc = 0;
+            let body = digits.get(..unpadded).unwrap_or(&[]);
+            if body.len() % 4 == 1 {
+                return Err(TextError::BadBinary);
+            }
+            (body, 6, 0, b64_digit)
         }
-    }
-    Ok(n)
-}
-
-fn decode_base64(digits: &[u8], out: &mut [u8]) -> Result<usize, TextError> {
-    let unpadded = digits.len() - digits.iter().rev().take_while(|&&c| c == b'=').count();
-    let pad = digits.len() - unpadded;
-    if pad > 2 || (pad > 0 && digits.len() % 4 != 0) {
-        return Err(TextError::BadBinary);
-    }
-    let body = digits.get(..unpadded).unwrap_or(&[]);
-    if body.len() % 4 == 1 {
-        return Err(TextError::BadBinary);
-    }
-    let mut written = 0usize;
+    };
+    let mut chunk = [0u8; DECODE_CHUNK];
+    let mut n = 0usize;
+    let mut total = 0usize;
     let mut acc: u32 = 0;
-    let mut bits = 0u32;
     for &c in body {
-        let d = b64_digit(c).ok_or(TextError::BadBinary)?;
-        acc = (acc << 6) | u32::from(d);
-        bits += 6;
+        let d = digit(c).ok_or(TextError::BadBinary)?;
+        acc = (acc << width) | u32::from(d);
+        bits += width;
         if bits >= 8 {
             bits -= 8;
-            let o = out.get_mut(written).ok_or(TextError::BufferFull)?;
-            *o = (acc >> bits) as u8;
-            written += 1;
+            if let Some(o) = chunk.get_mut(n) {
+                *o = (acc >> bits) as u8;
+            }
+            n += 1;
             acc &= (1 << bits) - 1;
+            if n == DECODE_CHUNK {
+                sink(&chunk);
+                total += n;
+                n = 0;
+            }
         }
     }
-    Ok(written)
+    if n > 0 {
+        sink(chunk.get(..n).unwrap_or(&[]));
+        total += n;
+    }
+    Ok(total)
 }
 
 /// Number of bytes `0x` hex encoding of `n` bytes takes.
@@ -739,6 +756,21 @@ mod tests {
             decode_binary(b"0x112233445566778899", &mut dec),
             Err(TextError::BufferFull)
         );
+    }
+
+    #[test]
+    fn streaming_decode_hands_out_chunks() {
+        let mut hex = [b'a'; 2 + 2 * 150];
+        hex[..2].copy_from_slice(b"0x");
+        let mut pieces = 0;
+        let mut bytes = 0;
+        let total = decode_binary_with(&hex, |p| {
+            pieces += 1;
+            bytes += p.len();
+            assert!(p.iter().all(|&b| b == 0xaa));
+        })
+        .unwrap();
+        assert_eq!((total, bytes, pieces), (150, 150, 3));
     }
 
     #[test]

@@ -26,10 +26,7 @@ fn chap_a(alg: Algorithm) -> u8 {
 }
 
 fn feed(c: &mut ChapInitiator<'_>, text: &[u8]) -> Result<(), ChapError> {
-    for p in Pairs::new(text) {
-        c.handle(p.unwrap())?;
-    }
-    c.end_of_response()
+    c.handle_text(text)
 }
 
 proptest! {

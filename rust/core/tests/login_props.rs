@@ -9,7 +9,7 @@ use rsiscsi_core::keys::params::{DigestPref, DigestType, InitiatorParams};
 use rsiscsi_core::keys::{lookup, KeyType};
 use rsiscsi_core::login::{Auth, Isid, Login, LoginConfig, LoginError, LoginKind, Progress};
 use rsiscsi_core::pdu::{LoginRequest, LoginResponse, Stage};
-use rsiscsi_core::text::{parse_bool, parse_number, Pairs, TextWriter};
+use rsiscsi_core::text::{parse_bool, parse_number, Pairs, TextAssembler, TextWriter};
 
 fn config(params: InitiatorParams) -> LoginConfig<'static> {
     LoginConfig {
@@ -178,7 +178,8 @@ proptest! {
 
     #[test]
     fn login_reaches_rfc_results(p in initiator_params(), t in target_values()) {
-        let mut login = Login::<8192>::new(config(p), LoginKind::Leading).unwrap();
+        let mut rx = TextAssembler::<8192>::new();
+        let mut login = Login::new(config(p), LoginKind::Leading, &mut rx).unwrap();
         let mut bhs = [0u8; 48];
         let mut data = vec![0u8; 4096];
         let mut text = Vec::new();
@@ -275,7 +276,8 @@ proptest! {
     fn garbage_responses_never_panic(
         responses in prop::collection::vec((prop::array::uniform32(any::<u8>()), prop::collection::vec(any::<u8>(), 0..300), any::<bool>()), 1..6),
     ) {
-        let mut login = Login::<512>::new(config(InitiatorParams::default()), LoginKind::Leading).unwrap();
+        let mut rx = TextAssembler::<512>::new();
+        let mut login = Login::new(config(InitiatorParams::default()), LoginKind::Leading, &mut rx).unwrap();
         let mut out = [0u8; 48];
         let mut data = [0u8; 1024];
         for (head, body, patch) in responses {

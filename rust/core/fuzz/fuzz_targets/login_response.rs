@@ -14,7 +14,7 @@ use rsiscsi_core::hash::Algorithm;
 use rsiscsi_core::keys::params::{InitiatorParams, SessionParams, SessionType};
 use rsiscsi_core::login::{Auth, Isid, Login, LoginConfig, LoginKind, Progress};
 use rsiscsi_core::pdu::Bhs;
-use rsiscsi_core::text::BinaryEncoding;
+use rsiscsi_core::text::{BinaryEncoding, TextAssembler};
 
 const ALGS: [Algorithm; 4] = [
     Algorithm::Md5,
@@ -78,7 +78,8 @@ fuzz_target!(|input: &[u8]| {
         },
         auth,
     };
-    let Ok(mut login) = Login::<1024>::new(cfg, kind) else {
+    let mut rx = TextAssembler::<1024>::new();
+    let Ok(mut login) = Login::new(cfg, kind, &mut rx) else {
         return;
     };
     let mut out_bhs: Bhs = [0; 48];

@@ -42,10 +42,17 @@ impl From<TextError> for NegotiationError {
     }
 }
 
+/// Bytes kept for the names of unknown keys awaiting `NotUnderstood`.
+const NAME_POOL: usize = 256;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReplyKey {
     Known(KeyId),
-    Unknown([u8; MAX_KEY_LEN], u8),
+    /// A name stored in the negotiator's pool at `start..start + len`.
+    Unknown {
+        start: u16,
+        len: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +104,8 @@ pub struct Negotiator {
     answered: u64,
     result: NegotiatedParams,
     replies: [Option<Reply>; MAX_REPLIES],
+    names: [u8; NAME_POOL],
+    names_len: usize,
 }
 
 fn bit(id: KeyId) -> u64 {
@@ -130,6 +139,8 @@ impl Negotiator {
                 },
             },
             replies: [None; MAX_REPLIES],
+            names: [0; NAME_POOL],
+            names_len: 0,
         })
     }
 
@@ -340,15 +351,35 @@ impl Negotiator {
     }
 
     fn queue_unknown(&mut self, key: &[u8]) -> Result<(), NegotiationError> {
-        let mut name = [0u8; MAX_KEY_LEN];
-        let n = key.len().min(MAX_KEY_LEN);
-        if let (Some(d), Some(s)) = (name.get_mut(..n), key.get(..n)) {
-            d.copy_from_slice(s);
-        }
-        self.queue(
-            ReplyKey::Unknown(name, n as u8),
-            ReplyValue::Special(Special::NotUnderstood),
-        )
+        let existing = self.replies.iter().flatten().find_map(|r| match r.key {
+            ReplyKey::Unknown { start, len } if self.name(start, len) == key => Some(r.key),
+            _ => None,
+        });
+        let rk = match existing {
+            Some(k) => k,
+            None => {
+                let start = self.names_len;
+                let end = start.saturating_add(key.len().min(MAX_KEY_LEN));
+                let dst = self
+                    .names
+                    .get_mut(start..end)
+                    .ok_or(NegotiationError::TooManyReplies)?;
+                dst.copy_from_slice(key.get(..end - start).unwrap_or(&[]));
+                self.names_len = end;
+                ReplyKey::Unknown {
+                    start: start as u16,
+                    len: (end - start) as u8,
+                }
+            }
+        };
+        self.queue(rk, ReplyValue::Special(Special::NotUnderstood))
+    }
+
+    fn name(&self, start: u16, len: u8) -> &[u8] {
+        let start = usize::from(start);
+        self.names
+            .get(start..start + usize::from(len))
+            .unwrap_or(&[])
     }
 
     fn queue(&mut self, key: ReplyKey, value: ReplyValue) -> Result<(), NegotiationError> {
@@ -369,11 +400,13 @@ impl Negotiator {
     /// Writes the queued replies to target offers and forgets them. Replies
     /// that do not fit stay queued for the next PDU.
     pub fn write_replies(&mut self, w: &mut TextWriter<'_>) -> Result<(), NegotiationError> {
-        for slot in self.replies.iter_mut() {
-            let Some(r) = slot else { continue };
-            let name: &[u8] = match &r.key {
+        for i in 0..MAX_REPLIES {
+            let Some(r) = self.replies.get(i).copied().flatten() else {
+                continue;
+            };
+            let name: &[u8] = match r.key {
                 ReplyKey::Known(id) => id.name(),
-                ReplyKey::Unknown(buf, n) => buf.get(..usize::from(*n)).unwrap_or(&[]),
+                ReplyKey::Unknown { start, len } => self.name(start, len),
             };
             match r.value {
                 ReplyValue::Number(n) => w.push_number(name, n)?,
@@ -381,8 +414,12 @@ impl Negotiator {
                 ReplyValue::Token(t) => w.push(name, t)?,
                 ReplyValue::Special(s) => w.push(name, s.as_bytes())?,
             }
-            *slot = None;
+            if let Some(slot) = self.replies.get_mut(i) {
+                *slot = None;
+            }
         }
+        // Every reply went out, so no stored name is referenced any more.
+        self.names_len = 0;
         Ok(())
     }
 
@@ -658,6 +695,39 @@ X-com.example.Foo=NotUnderstood\0InitialR2T=Yes\0TaskReporter=RFC3720\0"[..]
         offers(&mut n);
         feed(&mut n, b"MaxBurstLength=16384\0FirstBurstLength=65536\0").unwrap();
         assert_eq!(n.result().session.first_burst_length, 16_384);
+    }
+
+    #[test]
+    fn unknown_names_share_a_bounded_pool() {
+        let mut n =
+            Negotiator::new(&InitiatorParams::default(), SessionType::Normal, None).unwrap();
+        let mut name = [b'X'; 63];
+        name[1] = b'-';
+        for i in 0..4u8 {
+            name[2] = b'a' + i;
+            let mut t = [0u8; 80];
+            let mut w = TextWriter::new(&mut t);
+            w.push(&name, b"1").unwrap();
+            let len = w.len();
+            feed(&mut n, &t[..len]).unwrap();
+            // The same unknown key again queues no second reply.
+            feed(&mut n, &t[..len]).unwrap();
+        }
+        name[2] = b'z';
+        let mut t = [0u8; 80];
+        let mut w = TextWriter::new(&mut t);
+        w.push(&name, b"1").unwrap();
+        let len = w.len();
+        assert_eq!(
+            feed(&mut n, &t[..len]),
+            Err(NegotiationError::TooManyReplies)
+        );
+        let mut out = [0u8; 512];
+        let mut w = TextWriter::new(&mut out);
+        n.write_replies(&mut w).unwrap();
+        assert_eq!(Pairs::new(w.written()).count(), 4);
+        // Writing the replies frees the pool.
+        feed(&mut n, &t[..len]).unwrap();
     }
 
     #[test]
