@@ -7,10 +7,11 @@
 //! which that target is reached. A long answer arrives in several Text
 //! responses with the C bit; glue them with a
 //! [`crate::text::TextAssembler`] and hand the complete text to
-//! [`Targets`].
+//! [`Targets`]; [`SendTargets`] runs the whole Text exchange that way.
 
 use crate::keys::KeyId;
-use crate::text::{Pair, Pairs, TextError, TextWriter};
+use crate::pdu::{Bhs, Lun, PduError, TextRequest, TextResponse, RESERVED_TAG};
+use crate::text::{Pair, Pairs, TextAssembler, TextError, TextWriter};
 use core::net::IpAddr;
 
 /// Well-known iSCSI TCP port (RFC 7143 §13.8: the default when a
@@ -49,6 +50,18 @@ pub enum DiscoveryError {
     EmptyTargetName,
     /// A TargetAddress did not parse (bad port, missing `]`, bad tag).
     BadAddress,
+    /// A Text request could not be encoded.
+    Pdu(PduError),
+    /// A Text response for another task (ITT) was handed in.
+    UnexpectedItt,
+    /// A final Text response carried a TTT other than 0xffffffff, or a
+    /// non-final one carried 0xffffffff (RFC 7143 §11.11.4).
+    BadTtt,
+    /// A response arrived while no request was outstanding.
+    UnexpectedResponse,
+    /// The target kept the exchange going for more than
+    /// [`MAX_TEXT_ROUNDS`] empty continuations.
+    TooManyRounds,
 }
 
 impl From<TextError> for DiscoveryError {
@@ -242,6 +255,165 @@ impl<'a> Iterator for Targets<'a> {
     }
 }
 
+/// Most responses without new text that one SendTargets exchange accepts
+/// (non-empty pieces are bounded by the reassembly buffer).
+pub const MAX_TEXT_ROUNDS: u32 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StState {
+    /// Next: the request carrying `SendTargets=`.
+    SendQuery,
+    /// Next: an empty request echoing the target's TTT, asking for more.
+    SendContinue {
+        ttt: u32,
+    },
+    Await,
+    Done,
+    Failed,
+}
+
+/// What the caller does after [`SendTargets::handle_response`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProgress {
+    /// Call [`SendTargets::poll_transmit`] and send what it produces.
+    Transmit,
+    /// The whole answer is in; read it with [`SendTargets::targets`].
+    Done,
+}
+
+/// One SendTargets Text exchange (RFC 7143 §11.10-11.11, Appendix C) as a
+/// sans-IO state machine.
+///
+/// The target may split its answer two ways, both handled here: the C bit
+/// (one key=value may straddle PDUs) and F = 0 with a TTT (the answer goes on
+/// in the next response). Either way the initiator answers with an empty,
+/// final Text request that echoes the TTT. Every request is non-immediate
+/// and so consumes one CmdSN, which the caller supplies; the caller also
+/// applies each response's StatSN, ExpCmdSN and MaxCmdSN to its session.
+#[derive(Debug)]
+pub struct SendTargets<'a, const N: usize> {
+    query: Query<'a>,
+    itt: u32,
+    rx: &'a mut TextAssembler<N>,
+    state: StState,
+    rounds: u32,
+}
+
+impl<'a, const N: usize> SendTargets<'a, N> {
+    /// Prepares the exchange under task tag `itt`; the answer is gathered
+    /// in `rx` (reset here).
+    pub fn new(query: Query<'a>, itt: u32, rx: &'a mut TextAssembler<N>) -> Self {
+        rx.reset();
+        SendTargets {
+            query,
+            itt,
+            rx,
+            state: StState::SendQuery,
+            rounds: 0,
+        }
+    }
+
+    /// Fills `bhs` and `data` with the next Text request and returns the
+    /// data length, or `None` if nothing is to be sent now. The request uses
+    /// `cmd_sn` (the caller advances CmdSN by one for it) and acknowledges
+    /// status up to `exp_stat_sn`. An error (e.g. `data` too small) sends
+    /// nothing and leaves the exchange where it was.
+    pub fn poll_transmit(
+        &mut self,
+        cmd_sn: u32,
+        exp_stat_sn: u32,
+        bhs: &mut Bhs,
+        data: &mut [u8],
+    ) -> Result<Option<usize>, DiscoveryError> {
+        let (ttt, len) = match self.state {
+            StState::SendQuery => {
+                let mut w = TextWriter::new(data);
+                write_request(&mut w, self.query)?;
+                (RESERVED_TAG, w.len())
+            }
+            StState::SendContinue { ttt } => (ttt, 0),
+            _ => return Ok(None),
+        };
+        let req = TextRequest {
+            immediate: false,
+            final_flag: true,
+            continue_flag: false,
+            data_segment_length: len as u32,
+            lun: Lun::ZERO,
+            itt: self.itt,
+            ttt,
+            cmd_sn,
+            exp_stat_sn,
+        };
+        req.encode(bhs).map_err(DiscoveryError::Pdu)?;
+        self.state = StState::Await;
+        Ok(Some(len))
+    }
+
+    /// Processes one Text response (header decoded by the caller, data
+    /// without padding and digest).
+    pub fn handle_response(
+        &mut self,
+        resp: &TextResponse,
+        data: &[u8],
+    ) -> Result<TextProgress, DiscoveryError> {
+        if self.state != StState::Await {
+            return Err(DiscoveryError::UnexpectedResponse);
+        }
+        let r = self.step(resp, data);
+        self.state = match r {
+            Ok(TextProgress::Done) => StState::Done,
+            Ok(TextProgress::Transmit) => self.state,
+            Err(_) => StState::Failed,
+        };
+        r
+    }
+
+    fn step(&mut self, resp: &TextResponse, data: &[u8]) -> Result<TextProgress, DiscoveryError> {
+        if resp.itt != self.itt {
+            return Err(DiscoveryError::UnexpectedItt);
+        }
+        if usize::try_from(resp.data_segment_length).ok() != Some(data.len()) {
+            return Err(DiscoveryError::Pdu(PduError::BadLength));
+        }
+        if resp.final_flag != (resp.ttt == RESERVED_TAG) {
+            return Err(DiscoveryError::BadTtt);
+        }
+        if data.is_empty() {
+            self.rounds += 1;
+            if self.rounds > MAX_TEXT_ROUNDS {
+                return Err(DiscoveryError::TooManyRounds);
+            }
+        }
+        // Pieces of one answer keep accumulating until a final response; the
+        // assembler's own C-bit flag must not restart the text in between.
+        let last = resp.final_flag;
+        self.rx.push(data, !last)?;
+        if last {
+            // A final response ends the text: an unterminated last pair is
+            // an error the caller sees through `targets()`.
+            Ok(TextProgress::Done)
+        } else {
+            self.state = StState::SendContinue { ttt: resp.ttt };
+            Ok(TextProgress::Transmit)
+        }
+    }
+
+    /// Whether the whole answer has arrived.
+    pub fn is_done(&self) -> bool {
+        self.state == StState::Done
+    }
+
+    /// The targets of the answer (empty until [`TextProgress::Done`]).
+    pub fn targets(&self) -> Targets<'_> {
+        if self.is_done() {
+            Targets::new(self.rx.text())
+        } else {
+            Targets::new(&[])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +493,112 @@ TargetName=iqn.2003-01.org.example:noportal\0";
                 .sum();
             assert_eq!(names, 3);
         }
+    }
+
+    fn response(itt: u32, final_flag: bool, cont: bool, ttt: u32, len: usize) -> TextResponse {
+        TextResponse {
+            final_flag,
+            continue_flag: cont,
+            data_segment_length: len as u32,
+            lun: Lun::ZERO,
+            itt,
+            ttt,
+            stat_sn: 5,
+            exp_cmd_sn: 2,
+            max_cmd_sn: 9,
+        }
+    }
+
+    /// Drives an exchange where the target hands out `LIO_ANSWER` in
+    /// `chunk`-byte pieces, alternating C-bit and F=0/TTT continuations.
+    fn exchange(chunk: usize) -> (usize, u32) {
+        let mut rx = TextAssembler::<512>::new();
+        let mut st = SendTargets::new(Query::All, 9, &mut rx);
+        let mut bhs = [0u8; 48];
+        let mut data = [0u8; 64];
+        let mut off = 0;
+        let mut cmd_sn = 1;
+        let mut requests = 0;
+        loop {
+            let n = st
+                .poll_transmit(cmd_sn, 5, &mut bhs, &mut data)
+                .unwrap()
+                .unwrap();
+            let req = TextRequest::decode(&bhs).unwrap();
+            assert_eq!(
+                (req.itt, req.cmd_sn, req.final_flag, req.immediate),
+                (9, cmd_sn, true, false)
+            );
+            if requests == 0 {
+                assert_eq!(&data[..n], b"SendTargets=All\0");
+                assert_eq!(req.ttt, RESERVED_TAG);
+            } else {
+                assert_eq!((n, req.ttt), (0, 0x77));
+            }
+            requests += 1;
+            cmd_sn += 1;
+            let end = (off + chunk).min(LIO_ANSWER.len());
+            let last = end == LIO_ANSWER.len();
+            let cont = !last && requests % 2 == 0;
+            let ttt = if last { RESERVED_TAG } else { 0x77 };
+            let r = response(9, last, cont, ttt, end - off);
+            let p = st.handle_response(&r, &LIO_ANSWER[off..end]).unwrap();
+            off = end;
+            if p == TextProgress::Done {
+                break;
+            }
+        }
+        let count = st.targets().map(|t| t.unwrap().portals().count()).sum();
+        (count, requests)
+    }
+
+    #[test]
+    fn send_targets_exchange_over_many_pdus() {
+        assert_eq!(exchange(4096), (3, 1));
+        for chunk in [1, 5, 17, 64] {
+            let (portals, requests) = exchange(chunk);
+            assert_eq!(portals, 3, "chunk {chunk}");
+            assert_eq!(requests as usize, LIO_ANSWER.len().div_ceil(chunk));
+        }
+    }
+
+    #[test]
+    fn send_targets_exchange_errors() {
+        let mut rx = TextAssembler::<64>::new();
+        let mut st = SendTargets::new(Query::Target(b"iqn.x"), 1, &mut rx);
+        let mut bhs = [0u8; 48];
+        let mut data = [0u8; 64];
+        assert_eq!(
+            st.handle_response(&response(1, true, false, RESERVED_TAG, 0), &[]),
+            Err(DiscoveryError::UnexpectedResponse)
+        );
+        st.poll_transmit(1, 1, &mut bhs, &mut data).unwrap();
+        assert_eq!(&data[..18], b"SendTargets=iqn.x\0");
+        assert_eq!(st.poll_transmit(1, 1, &mut bhs, &mut data), Ok(None));
+        assert_eq!(
+            st.handle_response(&response(2, true, false, RESERVED_TAG, 0), &[]),
+            Err(DiscoveryError::UnexpectedItt)
+        );
+        let mut rx = TextAssembler::<64>::new();
+        let mut st = SendTargets::new(Query::All, 1, &mut rx);
+        st.poll_transmit(1, 1, &mut bhs, &mut data).unwrap();
+        assert_eq!(
+            st.handle_response(&response(1, true, false, 5, 0), &[]),
+            Err(DiscoveryError::BadTtt)
+        );
+        // A target that only ever sends empty non-final responses is cut off.
+        let mut rx = TextAssembler::<64>::new();
+        let mut st = SendTargets::new(Query::All, 1, &mut rx);
+        let mut err = None;
+        for _ in 0..100 {
+            st.poll_transmit(1, 1, &mut bhs, &mut data).unwrap();
+            if let Err(e) = st.handle_response(&response(1, false, false, 3, 0), &[]) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert_eq!(err, Some(DiscoveryError::TooManyRounds));
+        assert_eq!(st.targets().count(), 0);
     }
 
     #[test]
