@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! SendTargets discovery (RFC 7143 §4.3 and Appendix C / §13.3): the Text
+//! SendTargets discovery (RFC 7143 §13.3 and its SendTargets appendix): the Text
 //! request payload and the parsing of the target list that comes back.
 //!
 //! The response is a run of `TargetName=` keys, each followed by zero or
@@ -55,7 +55,7 @@ pub enum DiscoveryError {
     /// A Text response for another task (ITT) was handed in.
     UnexpectedItt,
     /// A final Text response carried a TTT other than 0xffffffff, or a
-    /// non-final one carried 0xffffffff (RFC 7143 §11.11.4).
+    /// non-final one carried 0xffffffff (RFC 7143 §11.11).
     BadTtt,
     /// A response arrived while no request was outstanding.
     UnexpectedResponse,
@@ -281,7 +281,7 @@ pub enum TextProgress {
     Done,
 }
 
-/// One SendTargets Text exchange (RFC 7143 §11.10-11.11, Appendix C) as a
+/// One SendTargets Text exchange (RFC 7143 §11.10-§11.11, §13.3) as a
 /// sans-IO state machine.
 ///
 /// The target may split its answer two ways, both handled here: the C bit

@@ -79,47 +79,77 @@ pub enum KeyDefault {
 /// Every key this crate knows, in [`KEYS`] order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[expect(
-    missing_docs,
-    reason = "each variant is the RFC 7143 key of the same name"
-)]
-#[expect(
     non_camel_case_types,
     reason = "CHAP key names as spelled in RFC 7143 §12.1.3"
 )]
 pub enum KeyId {
+    /// HeaderDigest (§13.1).
     HeaderDigest,
+    /// DataDigest (§13.1).
     DataDigest,
+    /// MaxConnections (§13.2).
     MaxConnections,
+    /// SendTargets (§13.3).
     SendTargets,
+    /// TargetName (§13.4).
     TargetName,
+    /// InitiatorName (§13.5).
     InitiatorName,
+    /// TargetAlias (§13.6).
     TargetAlias,
+    /// InitiatorAlias (§13.7).
     InitiatorAlias,
+    /// TargetAddress (§13.8).
     TargetAddress,
+    /// TargetPortalGroupTag (§13.9).
     TargetPortalGroupTag,
+    /// InitialR2T (§13.10).
     InitialR2T,
+    /// ImmediateData (§13.11).
     ImmediateData,
+    /// MaxRecvDataSegmentLength (§13.12).
     MaxRecvDataSegmentLength,
+    /// MaxBurstLength (§13.13).
     MaxBurstLength,
+    /// FirstBurstLength (§13.14).
     FirstBurstLength,
+    /// DefaultTime2Wait (§13.15).
     DefaultTime2Wait,
+    /// DefaultTime2Retain (§13.16).
     DefaultTime2Retain,
+    /// MaxOutstandingR2T (§13.17).
     MaxOutstandingR2T,
+    /// DataPDUInOrder (§13.18).
     DataPDUInOrder,
+    /// DataSequenceInOrder (§13.19).
     DataSequenceInOrder,
+    /// ErrorRecoveryLevel (§13.20).
     ErrorRecoveryLevel,
+    /// SessionType (§13.21).
     SessionType,
+    /// TaskReporter (§13.23).
     TaskReporter,
+    /// iSCSIProtocolLevel (§13.24).
     IscsiProtocolLevel,
+    /// OFMarker, obsolete (§13.25).
     OFMarker,
+    /// IFMarker, obsolete (§13.25).
     IFMarker,
+    /// OFMarkInt, obsolete (§13.25).
     OFMarkInt,
+    /// IFMarkInt, obsolete (§13.25).
     IFMarkInt,
+    /// AuthMethod (§12.1).
     AuthMethod,
+    /// CHAP_A: digest algorithms (§12.1.3).
     CHAP_A,
+    /// CHAP_I: identifier (§12.1.3).
     CHAP_I,
+    /// CHAP_C: challenge (§12.1.3).
     CHAP_C,
+    /// CHAP_N: name (§12.1.3).
     CHAP_N,
+    /// CHAP_R: response (§12.1.3).
     CHAP_R,
 }
 

@@ -512,7 +512,7 @@ impl<'a, const N: usize> Login<'a, N> {
         }
         if let Some(nsg) = resp.transit {
             // The target may move on only if we asked to, never past the
-            // stage we asked for, and only forward (§11.13.3-4).
+            // stage we asked for, and only forward (§6.3, §11.13).
             match asked {
                 Some(a) if nsg <= a && nsg > csg => {}
                 _ => return Err(LoginError::StageViolation),
@@ -522,7 +522,7 @@ impl<'a, const N: usize> Login<'a, N> {
         if !self.rx.push(data, resp.continue_flag)? {
             // Acknowledge each partial text with an empty request that
             // repeats our stage and T bit, so the target's last piece may
-            // still carry the transition we asked for (§6.3, §11.13.4).
+            // still carry the transition we asked for (§6.3, §11.13).
             self.state = State::Send(Tx::Empty {
                 csg,
                 transit: asked,

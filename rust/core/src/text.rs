@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The `key=value` text format of Login and Text PDU data segments
-//! (RFC 7143 §6.1, value syntax in §6.1.1 and §13).
+//! (RFC 7143 §6.1, value types per key in §13).
 //!
 //! A data segment is a run of `key=value` strings, each ended by a NUL byte.
 //! Parsing borrows from the segment ([`Pairs`]); writing goes into a buffer
@@ -550,7 +550,7 @@ impl<'a> TextWriter<'a> {
 }
 
 /// Reassembles a text that arrives in several PDUs with the C (continue)
-/// bit (RFC 7143 §11.10.2, §11.12.2), where one `key=value` may straddle
+/// bit (RFC 7143 §11.10-§11.13), where one `key=value` may straddle
 /// PDUs. `N` bounds the whole text; 8192 is the minimum RFC 7143 §6.1 asks
 /// a negotiation to support, SendTargets answers may need more.
 #[derive(Debug, Clone)]

@@ -177,7 +177,7 @@ impl FakeTarget {
         self.pending_off += n;
         let more = self.pending_off < self.pending_len;
         if more {
-            // RFC 7143 §11.13.4: T must be 0 while C is 1.
+            // RFC 7143 §11.13: T must be 0 while C is 1.
             hdr.continue_flag = true;
             hdr.transit = None;
         } else {
