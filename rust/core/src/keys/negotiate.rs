@@ -203,6 +203,10 @@ impl Negotiator {
                 self.answered |= bit(id);
                 if sp == Special::Irrelevant {
                     self.apply_own_offer(id);
+                } else if self.digest_required(id) {
+                    // Falling back to the default (None) would silently
+                    // drop a digest the caller insisted on.
+                    return Err(NegotiationError::BadAnswer(id, RuleError::NotAllowed));
                 }
             }
             // A special value is never an offer, so nothing to reply.
@@ -421,6 +425,15 @@ impl Negotiator {
         // Every reply went out, so no stored name is referenced any more.
         self.names_len = 0;
         Ok(())
+    }
+
+    fn digest_required(&self, id: KeyId) -> bool {
+        let pref = match id {
+            KeyId::HeaderDigest => self.params.header_digest,
+            KeyId::DataDigest => self.params.data_digest,
+            _ => return false,
+        };
+        !pref.choices().contains(&DigestType::None)
     }
 
     fn apply_own_offer(&mut self, id: KeyId) {
@@ -645,6 +658,32 @@ X-com.example.Foo=NotUnderstood\0InitialR2T=Yes\0TaskReporter=RFC3720\0"[..]
         assert_eq!(r.session.max_connections, 1);
         assert_eq!(r.session.first_burst_length, 65_536);
         assert!(!n.has_replies());
+    }
+
+    #[test]
+    fn refused_required_digest_fails() {
+        let p = InitiatorParams {
+            data_digest: DigestPref::Crc32cOnly,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        assert_eq!(
+            feed(&mut n, b"DataDigest=Reject\0"),
+            Err(NegotiationError::BadAnswer(
+                KeyId::DataDigest,
+                RuleError::NotAllowed
+            ))
+        );
+        // With None acceptable, a refusal just leaves digests off.
+        let p = InitiatorParams {
+            data_digest: DigestPref::PreferCrc32c,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(&mut n, b"DataDigest=Reject\0").unwrap();
+        assert_eq!(n.result().connection.data_digest, DigestType::None);
     }
 
     #[test]
