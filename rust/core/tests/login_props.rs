@@ -238,12 +238,14 @@ proptest! {
                 Ok(Progress::Transmit) => {}
                 Ok(Progress::Done(d)) => break d,
                 Err(e) => {
-                    // Only a CRC32C-only offer refused by the target may fail.
+                    // Only a CRC32C-only offer refused by the target may fail,
+                    // and it must.
                     prop_assert!(crc_required && !t.crc_ok, "{:?}", e);
                     return Ok(());
                 }
             }
         };
+        prop_assert!(!(crc_required && !t.crc_ok), "a refused CRC32C-only offer must fail");
         prop_assert_eq!(done.tsih, t.tsih);
         prop_assert_eq!(done.exp_stat_sn, stat_sn);
         let s = done.negotiated.session;
