@@ -620,6 +620,57 @@ impl<const N: usize> TextAssembler<N> {
     }
 }
 
+/// Storage that reassembles C-bit text: a [`TextAssembler`] owned in place,
+/// or borrowed from wherever the caller keeps it (so a state machine that
+/// holds one stays small).
+pub trait TextBuffer {
+    /// The assembler itself.
+    fn assembler(&mut self) -> &mut dyn Reassemble;
+    /// Read-only view of the assembler.
+    fn assembler_ref(&self) -> &dyn Reassemble;
+}
+
+/// The operations a state machine needs from a [`TextAssembler`] of any
+/// capacity.
+pub trait Reassemble {
+    /// See [`TextAssembler::push`].
+    fn push(&mut self, data: &[u8], continues: bool) -> Result<bool, TextError>;
+    /// See [`TextAssembler::text`].
+    fn text(&self) -> &[u8];
+    /// See [`TextAssembler::reset`].
+    fn reset(&mut self);
+}
+
+impl<const N: usize> Reassemble for TextAssembler<N> {
+    fn push(&mut self, data: &[u8], continues: bool) -> Result<bool, TextError> {
+        TextAssembler::push(self, data, continues)
+    }
+    fn text(&self) -> &[u8] {
+        TextAssembler::text(self)
+    }
+    fn reset(&mut self) {
+        TextAssembler::reset(self)
+    }
+}
+
+impl<const N: usize> TextBuffer for TextAssembler<N> {
+    fn assembler(&mut self) -> &mut dyn Reassemble {
+        self
+    }
+    fn assembler_ref(&self) -> &dyn Reassemble {
+        self
+    }
+}
+
+impl<const N: usize> TextBuffer for &mut TextAssembler<N> {
+    fn assembler(&mut self) -> &mut dyn Reassemble {
+        &mut **self
+    }
+    fn assembler_ref(&self) -> &dyn Reassemble {
+        &**self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

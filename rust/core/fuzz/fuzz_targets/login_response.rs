@@ -79,7 +79,7 @@ fuzz_target!(|input: &[u8]| {
         auth,
     };
     let mut rx = TextAssembler::<1024>::new();
-    let Ok(mut login) = Login::new(cfg, kind, &mut rx) else {
+    let Ok(mut login) = Login::with_buffer(cfg, kind, &mut rx) else {
         return;
     };
     let mut out_bhs: Bhs = [0; 48];
