@@ -46,6 +46,8 @@ pub enum TextError {
     BadBinary,
     /// The caller's output buffer is too small.
     BufferFull,
+    /// A value to write contains a NUL byte, which would end it early.
+    NulInValue,
 }
 
 /// Longest value `key` may carry: the CHAP challenge and response are the
@@ -475,7 +477,7 @@ impl<'a> TextWriter<'a> {
             return Err(TextError::ValueTooLong);
         }
         if parts.iter().flat_map(|p| p.iter()).any(|&c| c == 0) {
-            return Err(TextError::BadBinary);
+            return Err(TextError::NulInValue);
         }
         let total = key.len() + 1 + vlen + 1;
         let end = self.len.checked_add(total).ok_or(TextError::BufferFull)?;
@@ -839,6 +841,7 @@ mod tests {
         assert_eq!(w.push(b"TooMuch", b"xxxxxxxx"), Err(TextError::BufferFull));
         assert_eq!(w.len(), before);
         assert_eq!(w.push(b"Bad=Key", b"x"), Err(TextError::BadKeyChar));
+        assert_eq!(w.push(b"Key", b"a\0b"), Err(TextError::NulInValue));
     }
 
     #[test]
