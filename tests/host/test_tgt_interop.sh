@@ -17,8 +17,9 @@ init_iqn=$iqn:diag-host
 tmp=$(mktemp -d /tmp/rsiscsi-tgt.XXXXXX)
 tgtd_pid=
 # tgtd's management socket is named after its control port: pick one of our
-# own so a system tgtd (control port 0) or another run cannot clash.
-ctl=$((20000 + $$ % 20000))
+# own so a system tgtd (control port 0) or another run cannot clash (tgtd
+# keeps it in a short: at most 32767).
+ctl=$((20000 + $$ % 12000))
 port=
 
 cleanup() {
@@ -29,8 +30,10 @@ cleanup() {
 			kill -0 "$tgtd_pid" 2>/dev/null || break
 			sleep 0.5
 		done
+		# tgtd ignores SIGTERM while it has targets.
 		kill -9 "$tgtd_pid" 2>/dev/null || true
 		wait "$tgtd_pid" 2>/dev/null || true
+		rm -f "/var/run/tgtd/socket.$ctl" "/var/run/tgtd/socket.$ctl.lock"
 	fi
 	rm -rf "$tmp"
 }
