@@ -374,12 +374,31 @@ fn exercise(a: &IoArgs, spec: &LoginSpec, run: &mut Run) -> Result<(), DiagError
     run.lun = run.find_disk()?;
     let cap = run.identify()?;
     let plan = write_plan(run, &cap);
+    write_paths(run, &cap, &plan)?;
+    run.ping(0)?;
+    let refused = add_connections(a, spec, run)?;
+    if run.conns.len() > 1 {
+        // The largest size of the plan: immediate, unsolicited and
+        // solicited data on every connection.
+        let blocks = plan.last().map_or(1, |p| p.1);
+        cross_connections(run, &cap, blocks)?;
+    }
+    match refused {
+        Some(m) => Err(DiagError::ConnectionRefused(m)),
+        None => Ok(()),
+    }
+}
+
+/// Every size of the plan on the leading connection, at the start, middle
+/// and end of the disk, then a check that each write path the negotiated
+/// values allow was taken.
+fn write_paths(run: &mut Run, cap: &Capacity, plan: &[(&str, u16)]) -> Result<(), DiagError> {
     let blocks_max = u64::from(plan.iter().map(|p| p.1).max().unwrap_or(1));
     let last = cap.blocks.saturating_sub(blocks_max);
     let lbas = [0, last / 2, last];
-    for (i, &(label, blocks)) in plan.iter().enumerate() {
-        let lba = u32::try_from(lbas[i % lbas.len()]).unwrap_or(0);
+    for (&(label, blocks), lba) in plan.iter().zip(lbas.iter().cycle()) {
         println!("write test: {label}");
+        let lba = u32::try_from(*lba).unwrap_or(0);
         run.write_read(0, 0, lba, blocks, cap.block_len)?;
     }
     let s = &run.sess.params;
@@ -390,17 +409,23 @@ fn exercise(a: &IoArgs, spec: &LoginSpec, run: &mut Run) -> Result<(), DiagError
         !s.initial_r2t,
         p.unsolicited_pdus > 0,
     )?;
-    check_path("R2T-solicited Data-Out", true, p.r2ts > 0)?;
-    run.ping(0)?;
+    check_path("R2T-solicited Data-Out", true, p.r2ts > 0)
+}
 
-    let mut refused = None;
+/// Logs in connections 1..N to the session, within the negotiated
+/// MaxConnections. A refusal stops there and is returned as a message:
+/// the rest of the run goes on with the connections that were accepted.
+fn add_connections(
+    a: &IoArgs,
+    spec: &LoginSpec,
+    run: &mut Run,
+) -> Result<Option<String>, DiagError> {
     let allowed = run.sess.params.max_connections;
     if a.connections > allowed {
         println!(
             "MC/S: the target allows MaxConnections={allowed}, not adding {} more",
             a.connections - allowed
         );
-        refused = Some(format!("target negotiated MaxConnections={allowed}"));
     }
     for cid in 1..a.connections.min(allowed) {
         match login::login_additional(spec, &mut run.sess, cid) {
@@ -411,37 +436,39 @@ fn exercise(a: &IoArgs, spec: &LoginSpec, run: &mut Run) -> Result<(), DiagError
                 );
                 run.conns.push(conn);
             }
-            Err(DiagError::Login(m)) | Err(DiagError::Auth(m)) => {
+            Err(DiagError::Login(m) | DiagError::Auth(m)) => {
                 println!("login cid {cid}: refused by the target: {m}");
-                refused = Some(format!("connection {cid}: {m}"));
-                break;
+                return Ok(Some(format!("connection {cid}: {m}")));
             }
             Err(e) => return Err(e),
         }
     }
+    Ok((a.connections > allowed).then(|| format!("target negotiated MaxConnections={allowed}")))
+}
+
+/// Each connection writes a region the next one reads back, so data
+/// crosses the session's connections both ways; then a ping on each.
+fn cross_connections(run: &mut Run, cap: &Capacity, blocks: u16) -> Result<(), DiagError> {
     let n = run.conns.len();
-    if n > 1 {
-        // Each connection writes a region the next one reads back, so data
-        // crosses connections of the session both ways.
-        let bl = cap.block_len;
-        let blocks = plan.get(1).map_or(1, |p| p.1);
-        for w in 0..n {
-            let r = (w + 1) % n;
-            let lba = u32::try_from((w as u64 + 1) * u64::from(blocks) * 2).unwrap_or(0);
-            if u64::from(lba) + u64::from(blocks) > cap.blocks {
-                break;
-            }
-            run.write_read(w, r, lba, blocks, bl)?;
-        }
-        for c in 0..n {
-            run.ping(c)?;
-        }
-        println!("MC/S: {n} connections carried commands with one CmdSN sequence");
+    for w in 0..n {
+        let r = (w + 1) % n;
+        let lba = (w as u64 + 1) * u64::from(blocks) * 2;
+        let Some(lba) = u32::try_from(lba)
+            .ok()
+            .filter(|&l| u64::from(l) + u64::from(blocks) <= cap.blocks)
+        else {
+            return Err(DiagError::Protocol(format!(
+                "disk too small for the MC/S test ({} blocks)",
+                cap.blocks
+            )));
+        };
+        run.write_read(w, r, lba, blocks, cap.block_len)?;
     }
-    match refused {
-        Some(m) => Err(DiagError::ConnectionRefused(m)),
-        None => Ok(()),
+    for c in 0..n {
+        run.ping(c)?;
     }
+    println!("MC/S: {n} connections carried commands with one CmdSN sequence");
+    Ok(())
 }
 
 fn check_path(what: &str, allowed: bool, used: bool) -> Result<(), DiagError> {
