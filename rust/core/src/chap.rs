@@ -14,9 +14,9 @@
 //! code feeds it the text of each response and asks it for the next text.
 //! Secrets are borrowed, never copied.
 
-use crate::hash::{Algorithm, Digest, Hasher, MAX_DIGEST_LEN};
-use crate::keys::KeyId;
-use crate::text::{self, BinaryEncoding, Pairs, TextError, TextWriter, MAX_BINARY_LEN};
+use super::hash::{Algorithm, Digest, Hasher, MAX_DIGEST_LEN};
+use super::keys::KeyId;
+use super::text::{self, BinaryEncoding, Pairs, TextError, TextWriter, MAX_BINARY_LEN};
 
 /// Longest CHAP secret accepted (LIO and open-iscsi store up to 255 bytes).
 pub const MAX_SECRET_LEN: usize = 255;
@@ -554,7 +554,10 @@ mod tests {
         c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
         // Same bytes in base64 are still a reflection.
         assert_eq!(
-            feed(&mut c, b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0bVVVVVVVVVVVVVVVVVVVVVQ==\0"),
+            feed(
+                &mut c,
+                b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0bVVVVVVVVVVVVVVVVVVVVVQ==\0"
+            ),
             Err(ChapError::Reflection)
         );
         assert_eq!(
@@ -565,7 +568,10 @@ mod tests {
         let mut c = ChapInitiator::new(cfg(true), 9, &ours).unwrap();
         c.write_algorithms(&mut TextWriter::new(&mut buf)).unwrap();
         assert_eq!(
-            feed(&mut c, b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x5555555555555555555555555555555555\0"),
+            feed(
+                &mut c,
+                b"CHAP_A=5\0CHAP_I=1\0CHAP_C=0x5555555555555555555555555555555555\0"
+            ),
             Ok(())
         );
     }

@@ -6,12 +6,12 @@
 //! more `TargetAddress=<host>[:<port>],<tpgt>` keys for the portals through
 //! which that target is reached. A long answer arrives in several Text
 //! responses with the C bit; glue them with a
-//! [`crate::text::TextAssembler`] and hand the complete text to
+//! [`TextAssembler`] and hand the complete text to
 //! [`Targets`]; [`SendTargets`] runs the whole Text exchange that way.
 
-use crate::keys::KeyId;
-use crate::pdu::{Bhs, Lun, PduError, TextRequest, TextResponse, RESERVED_TAG};
-use crate::text::{Pair, Pairs, TextAssembler, TextError, TextWriter};
+use super::keys::KeyId;
+use super::pdu::{Bhs, Lun, PduError, TextRequest, TextResponse, RESERVED_TAG};
+use super::text::{Pair, Pairs, TextAssembler, TextError, TextWriter};
 use core::net::IpAddr;
 
 /// Well-known iSCSI TCP port (RFC 7143 §13.8: the default when a

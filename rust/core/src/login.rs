@@ -27,17 +27,17 @@ mod fake_target;
 pub use isid::Isid;
 pub use status::{InitiatorError, Redirect, TargetError};
 
-use crate::chap::{ChapConfig, ChapError, ChapInitiator, ChapState};
-use crate::discovery::Portal;
-use crate::keys::negotiate::{NegotiationError, Negotiator};
-use crate::keys::params::{InitiatorParams, NegotiatedParams, SessionParams, SessionType};
-use crate::keys::KeyId;
-use crate::pdu::login::{
+use super::chap::{ChapConfig, ChapError, ChapInitiator, ChapState};
+use super::discovery::Portal;
+use super::keys::negotiate::{NegotiationError, Negotiator};
+use super::keys::params::{InitiatorParams, NegotiatedParams, SessionParams, SessionType};
+use super::keys::KeyId;
+use super::pdu::login::{
     ISCSI_VERSION, STATUS_CLASS_INITIATOR_ERROR, STATUS_CLASS_REDIRECTION, STATUS_CLASS_SUCCESS,
     STATUS_CLASS_TARGET_ERROR,
 };
-use crate::pdu::{Bhs, LoginRequest, LoginResponse, PduError, Stage};
-use crate::text::{Pairs, TextAssembler, TextBuffer, TextError, TextWriter};
+use super::pdu::{Bhs, LoginRequest, LoginResponse, PduError, Stage};
+use super::text::{Pairs, TextAssembler, TextBuffer, TextError, TextWriter};
 
 /// Default capacity for reassembling a login response split with the C bit:
 /// the 8192 bytes RFC 7143 §6.1 requires a negotiation to support.

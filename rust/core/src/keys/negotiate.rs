@@ -6,13 +6,13 @@
 //! replies its offers need, and finally yields [`NegotiatedParams`]. It
 //! knows nothing of PDUs: the login state machine feeds it key=value pairs.
 
+use super::super::text::{self, Pair, TextError, TextWriter, MAX_KEY_LEN};
 use super::params::{
     Alias, ConnectionParams, DigestType, InitiatorParams, NegotiatedParams, ParamsError,
     SessionParams, SessionType,
 };
 use super::rules::{self, RuleError};
 use super::{lookup, KeyDef, KeyId, KeyType, KeyUse, Special, Stage};
-use crate::text::{self, Pair, TextError, TextWriter, MAX_KEY_LEN};
 
 /// How many replies to target offers one round may queue. LIO offers at
 /// most a handful of keys; a target sending more unknown keys than this in

@@ -10,7 +10,7 @@ use super::KeyId;
 pub enum DigestType {
     /// No digest.
     None,
-    /// CRC32C (see [`crate::crc32c`]).
+    /// CRC32C (the `crc32c` module).
     Crc32c,
 }
 

@@ -2,7 +2,7 @@
 //! Login response Status-Class and Status-Detail (RFC 7143 §11.13.5)
 //! mapped to outcomes the caller can act on.
 
-use crate::discovery::{DiscoveryError, Portal};
+use super::super::discovery::{DiscoveryError, Portal};
 
 /// Status-Class 2: the initiator did something wrong; retrying unchanged is
 /// pointless.
