@@ -38,6 +38,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# A signal ends the run through the EXIT trap too.
+trap 'exit 130' INT TERM
 
 say() { printf '# %s\n' "$*"; }
 

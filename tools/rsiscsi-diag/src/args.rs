@@ -19,7 +19,10 @@ usage: rsiscsi-diag discover --portal IP:PORT [--initiator IQN]
                        [--chap USER:SECRET] [--mutual USER:SECRET]
                        [--chap-algs LIST] [--connections N] [--digest]
   LIST: CHAP digests in preference order, from MD5, SHA1, SHA256, SHA3-256
-        (default MD5, as open-iscsi)";
+        (default MD5, as open-iscsi)
+exit: 0 ok, 2 usage, 4 connection failed, 5 login failed, 24 authentication
+      failed, 9 protocol error, 40 SCSI error, 41 data mismatch,
+      42 target refused an added connection (the rest succeeded)";
 
 /// A CHAP user name and secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,12 @@
 //! `rsiscsi-diag`: a synchronous userspace iSCSI initiator that drives the
 //! rsiscsi protocol core over `std::net::TcpStream`, to check the core
 //! against real targets (discovery, login with CHAP, SCSI I/O, MC/S).
+//!
+//! All iSCSI logic (PDUs, digests, login, CHAP, key negotiation, CmdSN and
+//! StatSN, Data-Out planning, Data-In sequencing, NOP, logout) is the
+//! core's; this binary owns the socket, the SCSI CDBs ([`cdb`]) and the
+//! test scenario ([`io`]). Usage and exit codes: [`args::USAGE`] and
+//! [`error::DiagError::exit_code`].
 
 mod args;
 mod cdb;
