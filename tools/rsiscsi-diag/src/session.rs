@@ -5,6 +5,7 @@
 
 use crate::error::{core_err, protocol, DiagError};
 use crate::wire::{Inbound, Wire};
+use rsiscsi_core::async_event::{self, AsyncAction};
 use rsiscsi_core::keys::params::{ConnectionParams, DigestType, SessionParams};
 use rsiscsi_core::nop::{NopConfig, NopInAction, NopKeeper};
 use rsiscsi_core::pdu::{self, Bhs, Digests, Lun, TargetPdu, BHS_LEN};
@@ -131,9 +132,6 @@ pub struct Connection {
     pub nop: NopKeeper,
 }
 
-/// What [`Connection::recv_for`] hands back.
-pub type Reply = Inbound;
-
 impl Connection {
     /// Wraps a connection whose login just completed.
     pub fn new(cid: u16, mut wire: Wire, exp_stat_sn: u32, params: ConnectionParams) -> Self {
@@ -196,7 +194,7 @@ impl Connection {
     /// Receives one PDU and handles it if it is background traffic
     /// (target pings, window updates, asynchronous SCSI events); anything
     /// else is returned. A Reject or a logout demand is a protocol error.
-    pub fn recv_event(&mut self, sess: &mut Session) -> Result<Option<Reply>, DiagError> {
+    pub fn recv_event(&mut self, sess: &mut Session) -> Result<Option<Inbound>, DiagError> {
         let inb = self.wire.recv()?;
         self.account(sess, &inb.pdu)?;
         match &inb.pdu {
@@ -205,22 +203,21 @@ impl Connection {
                 Ok(None)
             }
             TargetPdu::AsyncMessage(a) => {
-                println!(
-                    "  cid {}: async message event {} (params {} {} {})",
-                    self.cid, a.async_event, a.parameter1, a.parameter2, a.parameter3
-                );
-                if a.async_event == pdu::async_msg::ASYNC_EVENT_SCSI {
-                    Ok(None)
-                } else {
-                    Err(protocol(format!(
-                        "target asked to end the connection (async event {})",
-                        a.async_event
-                    )))
+                let action = async_event::interpret(a, &inb.data, self.cid, sess.now_ms())
+                    .map_err(|e| core_err("Async Message", e))?;
+                println!("  cid {}: async message: {action:?}", self.cid);
+                match action {
+                    AsyncAction::ScsiEvent { .. }
+                    | AsyncAction::Vendor { .. }
+                    | AsyncAction::Unknown(_) => Ok(None),
+                    // A diagnostic run is short: anything the target wants
+                    // done to the session or connection ends it.
+                    other => Err(protocol(format!("target ended the run: {other:?}"))),
                 }
             }
             TargetPdu::Reject(r) => {
                 let what = pdu::reject::rejected_header(&inb.data)
-                    .map(|h| format!("opcode 0x{:02x}", h[0] & 0x3f))
+                    .map(|h| format!("opcode 0x{:02x}", pdu::bhs::raw_opcode(h)))
                     .unwrap_or_else(|_| "a PDU".to_string());
                 Err(protocol(format!(
                     "target rejected {what} (reason 0x{:02x})",
@@ -233,7 +230,7 @@ impl Connection {
 
     /// Receives PDUs until one for task `itt` arrives (see
     /// [`Connection::recv_event`] for what is handled on the way).
-    pub fn recv_for(&mut self, sess: &mut Session, itt: u32) -> Result<Reply, DiagError> {
+    pub fn recv_for(&mut self, sess: &mut Session, itt: u32) -> Result<Inbound, DiagError> {
         loop {
             let Some(inb) = self.recv_event(sess)? else {
                 continue;
