@@ -457,8 +457,8 @@ fn cross_connections(run: &mut Run, cap: &Capacity, blocks: u16) -> Result<(), D
             .ok()
             .filter(|&l| u64::from(l) + u64::from(blocks) <= cap.blocks)
         else {
-            return Err(DiagError::Protocol(format!(
-                "disk too small for the MC/S test ({} blocks)",
+            return Err(DiagError::Scsi(format!(
+                "LUN too small for the MC/S test ({} blocks)",
                 cap.blocks
             )));
         };
