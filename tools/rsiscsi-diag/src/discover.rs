@@ -17,7 +17,7 @@ pub fn run(a: &DiscoverArgs) -> Result<(), DiagError> {
     let out = logout(&mut sess, &mut conn, LogoutKind::CloseSession);
     let records = sendtargets::parse(&answer?)?;
     for r in &records {
-        println!("{r}");
+        say!("{r}");
     }
     out.map(|_| ())
 }

@@ -101,7 +101,7 @@ impl Run {
             let ua = r.status == CHECK_CONDITION && r.sense.is_some_and(|s| s.is_unit_attention());
             if ua && tries < UA_RETRIES {
                 tries += 1;
-                println!("  (unit attention, retrying)");
+                say!("  (unit attention, retrying)");
                 continue;
             }
             return Ok(r);
@@ -123,7 +123,7 @@ impl Run {
         )?;
         let luns = cdb::parse_report_luns(&r.data)
             .ok_or_else(|| DiagError::Protocol("short REPORT LUNS data".into()))?;
-        println!("REPORT LUNS: {} LUN(s)", luns.len());
+        say!("REPORT LUNS: {} LUN(s)", luns.len());
         for raw in luns {
             let lun = Lun(raw);
             let r = self.command(0, lun, "INQUIRY", &cdb::inquiry(96), DataDir::Read(96))?;
@@ -144,13 +144,15 @@ impl Run {
             &cdb::test_unit_ready(),
             DataDir::None,
         )?;
-        println!("TEST UNIT READY lun {n}: ok");
+        say!("TEST UNIT READY lun {n}: ok");
         let r = self.command(0, lun, "INQUIRY", &cdb::inquiry(96), DataDir::Read(96))?;
         let inq = cdb::parse_inquiry(&r.data)
             .ok_or_else(|| DiagError::Protocol("short INQUIRY data".into()))?;
-        println!(
+        say!(
             "INQUIRY lun {n}: vendor '{}' product '{}' revision '{}'",
-            inq.vendor, inq.product, inq.revision
+            inq.vendor,
+            inq.product,
+            inq.revision
         );
         let r = self.command(
             0,
@@ -161,7 +163,7 @@ impl Run {
         )?;
         let cap10 = cdb::parse_read_capacity10(&r.data)
             .ok_or_else(|| DiagError::Protocol("short READ CAPACITY(10) data".into()))?;
-        println!(
+        say!(
             "READ CAPACITY(10): {} blocks of {} bytes ({} bytes)",
             cap10.blocks,
             cap10.block_len,
@@ -176,7 +178,7 @@ impl Run {
         let cap = if r.status == GOOD {
             let c = cdb::parse_read_capacity16(&r.data)
                 .ok_or_else(|| DiagError::Protocol("short READ CAPACITY(16) data".into()))?;
-            println!(
+            say!(
                 "READ CAPACITY(16): {} blocks of {} bytes ({} bytes)",
                 c.blocks,
                 c.block_len,
@@ -191,7 +193,7 @@ impl Run {
             }
             c
         } else {
-            println!("READ CAPACITY(16): not supported ({})", status_text(&r));
+            say!("READ CAPACITY(16): not supported ({})", status_text(&r));
             cap10
         };
         if cap.block_len == 0 || cap.block_len > 65536 || cap.blocks == 0 {
@@ -224,7 +226,7 @@ impl Run {
             DataDir::Write(&data),
         )?;
         let p = res.paths;
-        println!(
+        say!(
             "WRITE(10) cid {} lba {lba} blocks {blocks} ({len} bytes): immediate {}, unsolicited {} in {} PDU(s), {} R2T(s) for {} in {} PDU(s)",
             self.cid(w),
             p.immediate,
@@ -244,7 +246,7 @@ impl Run {
                 self.cid(r)
             )));
         }
-        println!(
+        say!(
             "READ(10) cid {} lba {lba} blocks {blocks}: {len} bytes match",
             self.cid(r)
         );
@@ -297,7 +299,7 @@ impl Run {
             .get_mut(c)
             .ok_or_else(|| DiagError::Protocol(format!("no connection {c}")))?;
         let rtt = ping(&mut self.sess, conn, &payload)?;
-        println!("NOP-Out ping cid {cid}: echoed, {rtt} ms");
+        say!("NOP-Out ping cid {cid}: echoed, {rtt} ms");
         self.tally.pings += 1;
         Ok(())
     }
@@ -333,7 +335,7 @@ fn write_plan(run: &Run, cap: &Capacity) -> Vec<(&'static str, u16)> {
 pub fn run(a: &IoArgs) -> Result<(), DiagError> {
     let spec = LoginSpec::normal(a);
     let (sess, conn, info) = login::login_leading(&spec)?;
-    println!("login cid {}: {info}", conn.cid);
+    say!("login cid {}: {info}", conn.cid);
     let mut run = Run {
         sess,
         conns: vec![conn],
@@ -351,7 +353,7 @@ pub fn run(a: &IoArgs) -> Result<(), DiagError> {
             for c in &run.conns {
                 c.wire.shutdown();
             }
-            println!("connections closed without logout after the error");
+            say!("connections closed without logout after the error");
             Ok(())
         }
         _ => log_out_all(&mut run),
@@ -366,7 +368,7 @@ pub fn run(a: &IoArgs) -> Result<(), DiagError> {
         run.tally.paths.r2ts,
         run.tally.pings
     );
-    println!("{summary}");
+    say!("{summary}");
     result.and(out)
 }
 
@@ -397,7 +399,7 @@ fn write_paths(run: &mut Run, cap: &Capacity, plan: &[(&str, u16)]) -> Result<()
     let last = cap.blocks.saturating_sub(blocks_max);
     let lbas = [0, last / 2, last];
     for (&(label, blocks), lba) in plan.iter().zip(lbas.iter().cycle()) {
-        println!("write test: {label}");
+        say!("write test: {label}");
         let lba = u32::try_from(*lba).unwrap_or(0);
         run.write_read(0, 0, lba, blocks, cap.block_len)?;
     }
@@ -422,7 +424,7 @@ fn add_connections(
 ) -> Result<Option<String>, DiagError> {
     let allowed = run.sess.params.max_connections;
     if a.connections > allowed {
-        println!(
+        say!(
             "MC/S: the target allows MaxConnections={allowed}, not adding {} more",
             a.connections - allowed
         );
@@ -430,14 +432,14 @@ fn add_connections(
     for cid in 1..a.connections.min(allowed) {
         match login::login_additional(spec, &mut run.sess, cid) {
             Ok((conn, info)) => {
-                println!(
+                say!(
                     "login cid {cid} (added to TSIH 0x{:04x}): {info}",
                     run.sess.tsih
                 );
                 run.conns.push(conn);
             }
             Err(DiagError::Login(m) | DiagError::Auth(m)) => {
-                println!("login cid {cid}: refused by the target: {m}");
+                say!("login cid {cid}: refused by the target: {m}");
                 return Ok(Some(format!("connection {cid}: {m}")));
             }
             Err(e) => return Err(e),
@@ -467,18 +469,18 @@ fn cross_connections(run: &mut Run, cap: &Capacity, blocks: u16) -> Result<(), D
     for c in 0..n {
         run.ping(c)?;
     }
-    println!("MC/S: {n} connections carried commands with one CmdSN sequence");
+    say!("MC/S: {n} connections carried commands with one CmdSN sequence");
     Ok(())
 }
 
 fn check_path(what: &str, allowed: bool, used: bool) -> Result<(), DiagError> {
     match (allowed, used) {
         (true, true) => {
-            println!("path {what}: exercised");
+            say!("path {what}: exercised");
             Ok(())
         }
         (false, false) => {
-            println!("path {what}: not allowed by the negotiated parameters");
+            say!("path {what}: not allowed by the negotiated parameters");
             Ok(())
         }
         (true, false) => Err(DiagError::Protocol(format!("{what} was never used"))),
@@ -502,18 +504,18 @@ fn log_out_all(run: &mut Run) -> Result<(), DiagError> {
             &mut conn,
             LogoutKind::CloseConnection { cid },
         ) {
-            Ok(_) => println!("logout cid {cid}: connection closed"),
+            Ok(_) => say!("logout cid {cid}: connection closed"),
             Err(e) => {
-                println!("logout cid {cid}: {e}");
+                say!("logout cid {cid}: {e}");
                 first_err.get_or_insert(e);
             }
         }
     }
     if let Some(conn) = run.conns.first_mut() {
         match logout(&mut run.sess, conn, LogoutKind::CloseSession) {
-            Ok(_) => println!("logout cid {}: session closed", conn.cid),
+            Ok(_) => say!("logout cid {}: session closed", conn.cid),
             Err(e) => {
-                println!("logout cid {}: {e}", conn.cid);
+                say!("logout cid {}: {e}", conn.cid);
                 first_err.get_or_insert(e);
             }
         }

@@ -9,6 +9,15 @@
 //! test scenario ([`io`]). Usage and exit codes: [`args::USAGE`] and
 //! [`error::DiagError::exit_code`].
 
+/// `println!` that ignores a closed stdout (`rsiscsi-diag ... | head`)
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod cdb;
 mod discover;
@@ -29,7 +38,7 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = match args::parse(&argv) {
         Ok(args::Command::Help) => {
-            println!("{}", args::USAGE);
+            say!("{}", args::USAGE);
             return ExitCode::SUCCESS;
         }
         Ok(args::Command::Discover(a)) => discover::run(&a),

@@ -205,7 +205,7 @@ impl Connection {
             TargetPdu::AsyncMessage(a) => {
                 let action = async_event::interpret(a, &inb.data, self.cid, sess.now_ms())
                     .map_err(|e| core_err("Async Message", e))?;
-                println!("  cid {}: async message: {action:?}", self.cid);
+                say!("  cid {}: async message: {action:?}", self.cid);
                 match action {
                     AsyncAction::ScsiEvent { .. }
                     | AsyncAction::Vendor { .. }
