@@ -223,6 +223,15 @@ fi
 verdict "CHAP mutual, target proof rejected" "$ok" "exit $rc"
 [ "$ok" = 0 ] || show mutualbad
 
+# A target name tgt does not know: a login failure with its status.
+run notarget io "${common[@]}" --target "$iqn:no-such-target"
+ok=1
+if [ "$rc" = 5 ] && has notarget "login failed: target not found (status 0x0203)"; then
+	ok=0
+fi
+verdict "unknown target: login failure exit 5" "$ok" "exit $rc"
+[ "$ok" = 0 ] || show notarget
+
 # Bad input never panics: usage errors exit 2, a dead portal exits 4.
 ok=0
 for args in "" "io" "io --portal 127.0.0.1:$port" "io --portal 127.0.0.1:1 --target t --chap nouser" \
