@@ -29,7 +29,10 @@ ln -s /run "$root/var/run"
 # busybox provides the rest; real binaries win because they sit in /usr first
 # on PATH and busybox applets are installed only where nothing exists yet.
 cp /bin/busybox "$root/bin/busybox"
+# No busybox init: if /init cannot run, the kernel must panic (and QEMU exit)
+# rather than start a shell nobody will ever type into.
 for applet in $(/bin/busybox --list); do
+	case $applet in init | linuxrc) continue ;; esac
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 
@@ -37,7 +40,8 @@ copy_with_libs() {
 	local f=$1 lib
 	mkdir -p "$root$(dirname "$f")"
 	cp -L "$f" "$root$f"
-	ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+	# Some plugins need nothing beyond what their host binary loaded.
+	{ ldd "$f" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
@@ -48,6 +52,9 @@ for b in "${BINS[@]}"; do
 	copy_with_libs "$b"
 done
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
+ln -sf /usr/bin/bash "$root/bin/bash"
+# LIO's persistent-reservation and ALUA state directory
+mkdir -p "$root/etc/target"
 # multipath's checkers and prioritizers are dlopen()ed.
 if [ -d /lib/multipath ]; then
 	for so in /lib/multipath/*.so; do copy_with_libs "$so"; done

@@ -7,7 +7,7 @@
 net_setup 2
 lio_setup
 for p in 0 1; do
-	tns ss -ltn | grep -q "$(tgt_ip "$p"):3260" || fail "no LIO portal listening on path $p"
+	portal_listening "$p" || fail "no LIO portal listening on path $p"
 done
 [ "$(cat "$TPG/param/MaxConnections")" = 8 ] || fail "MaxConnections not 8"
 [ "$(cat "$TPG/param/ErrorRecoveryLevel")" = 2 ] || fail "ErrorRecoveryLevel not 2"
@@ -29,9 +29,9 @@ tc qdisc show dev i1 | grep -q tbf || fail "tbf not installed"
 qdisc_clear 1
 
 portal_disable 0
-tns ss -ltn | grep -q "$(tgt_ip 0):3260" && fail "portal 0 still listening when disabled"
+portal_listening 0 && fail "portal 0 still listening when disabled"
 portal_enable 0
-wait_for 10 sh -c "ip netns exec $TGT_NS ss -ltn | grep -q $(tgt_ip 0):3260" || fail "portal 0 not back"
+wait_for 10 portal_listening 0 || fail "portal 0 not back"
 tpg_restart 1
 [ "$(cat "$TPG/enable")" = 1 ] || fail "TPG not enabled after restart"
 exit "$KSFT_PASS"

@@ -195,6 +195,7 @@ qdisc_clear() {
 }
 # Resets the initiator's TCP connections to the portal of path N.
 conn_reset() { ss -K dst "$(tgt_ip "$1")" dport = 3260 >/dev/null; }
+portal_listening() { tns ss -ltn | grep -q "$(tgt_ip "$1"):3260"; }
 portal_disable() { rmdir "$TPG/np/$(tgt_ip "$1"):3260"; }
 portal_enable() {
 	tns sh -c "mount -t configfs none /sys/kernel/config 2>/dev/null; mkdir '$TPG/np/$(tgt_ip "$1"):3260'"
