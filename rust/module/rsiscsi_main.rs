@@ -10,9 +10,6 @@ use kernel::prelude::*;
 
 #[path = "../core/src/lib.rs"]
 pub mod proto;
-// The core names its modules `crate::pdu`, `crate::text`, ... as the root of
-// its own crate; make those paths resolve here too.
-use proto::*;
 
 module! {
     type: Rsiscsi,

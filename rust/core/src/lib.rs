@@ -12,22 +12,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod crc32c;
-pub mod serial;
-pub mod pdu;
-pub mod seq;
-pub mod task;
-pub mod hash;
-pub mod dataout;
-pub mod policy;
-pub mod text;
-pub mod datain;
-pub mod keys;
-pub mod nop;
-pub mod tmf;
-pub mod recovery;
-pub mod chap;
-pub mod discovery;
-pub mod logout;
 pub mod async_event;
+pub mod chap;
+pub mod crc32c;
+pub mod datain;
+pub mod dataout;
+pub mod discovery;
+pub mod hash;
+pub mod keys;
 pub mod login;
+pub mod logout;
+pub mod nop;
+pub mod pdu;
+pub mod policy;
+pub mod recovery;
+pub mod seq;
+pub mod serial;
+pub mod task;
+pub mod text;
+pub mod tmf;

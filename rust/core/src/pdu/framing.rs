@@ -9,9 +9,9 @@
 //! command's scatterlist). Nothing here needs the data segment to be
 //! contiguous: [`DataDigest`] is fed piece by piece.
 
+use super::super::crc32c::{digest_from_wire, digest_to_wire, Crc32c};
 use super::bhs::{self, Bhs, BHS_LEN};
 use super::PduError;
-use super::super::crc32c::{digest_from_wire, digest_to_wire, Crc32c};
 
 /// Length of a header or data digest on the wire.
 pub const DIGEST_LEN: usize = 4;
@@ -233,8 +233,8 @@ impl DataDigest {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::super::crc32c::crc32c;
+    use super::*;
 
     fn bhs_with(ahs_words: u8, dsl: u32) -> Bhs {
         let mut b = [0u8; BHS_LEN];

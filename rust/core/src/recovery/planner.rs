@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The recovery state machine (see the parent module for the procedure).
 
+use super::super::policy::PathState;
+use super::super::serial::SerialNumber;
 use super::table::{TaskState, TaskTable, Tracked};
 use super::{Action, LogoutMethod, RecoveryConfig, RecoveryError, TaskSnapshot};
-use crate::policy::PathState;
-use crate::serial::SerialNumber;
 
 /// Coarse progress of a recovery, for diagnostics and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

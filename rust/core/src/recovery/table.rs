@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Fixed-capacity list of the tasks under recovery and where each one stands.
 
+use super::super::serial::SerialNumber;
 use super::{Direction, RecoveryError, TaskSnapshot};
-use crate::serial::SerialNumber;
 
 /// Where one task stands in the recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
