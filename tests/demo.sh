@@ -16,9 +16,10 @@ for f in MaxConnections ErrorRecoveryLevel; do
 	printf '  %-20s %s\n' "$f" "$(cat "$TPG/param/$f")"
 done
 printf '  %-20s %s\n' "attrib/default_erl" "$(cat "$TPG/attrib/default_erl")"
-printf '  portals:            %s\n' "$(ls "$TPG/np" | tr '\n' ' ')"
+names() { for d in "$@"; do printf '%s ' "${d##*/}"; done; }
+printf '  portals:            %s\n' "$(names "$TPG"/np/*)"
 printf '  LUN 0:              %s\n' "$(readlink "$TPG/lun/lun_0/lun0")"
-printf '  ACLs:               %s\n' "$(ls "$TPG/acls" | tr '\n' ' ')"
+printf '  ACLs:               %s\n' "$(names "$TPG"/acls/*)"
 tns ss -ltn | grep 3260 | sed 's/^/  /'
 
 step "Loading rsiscsi.ko"
