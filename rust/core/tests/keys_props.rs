@@ -6,9 +6,9 @@
 
 use proptest::prelude::*;
 use rsiscsi_core::keys::negotiate::{NegotiationError, Negotiator};
-use rsiscsi_core::keys::params::{InitiatorParams, NegotiatedParams, SessionType};
+use rsiscsi_core::keys::params::{InitiatorParams, NegotiatedParams, SessionParams, SessionType};
 use rsiscsi_core::keys::rules::RuleError;
-use rsiscsi_core::keys::{lookup, KeyId, KeyType};
+use rsiscsi_core::keys::{lookup, KeyId, KeyType, KeyUse, KEYS};
 use rsiscsi_core::text::{
     decode_binary, encode_binary, parse_number, BinaryEncoding, Pairs, TextAssembler, TextWriter,
 };
@@ -226,6 +226,56 @@ proptest! {
         } else {
             prop_assert_eq!(r, Err(NegotiationError::BadAnswer(id, RuleError::NotAllowed)));
         }
+    }
+
+    /// Any LO key a target offers on a connection added to a session, with
+    /// any value, is answered with what the session already agreed (or
+    /// Irrelevant for keys the session does not record), never Reject, and
+    /// leaves the session values exactly as the leading login fixed them.
+    #[test]
+    fn lo_offers_on_added_connection_never_change_the_session(
+        key_idx in any::<prop::sample::Index>(),
+        value in prop_oneof![
+            (0u64..20_000_000).prop_map(|n| n.to_string()),
+            Just("Yes".to_string()),
+            Just("No".to_string()),
+            "[a-zA-Z0-9 ,]{1,12}",
+        ],
+        mbl in 512u32..=16_777_215,
+        fbl_seed: u32,
+        initial_r2t: bool,
+        erl in 0u8..=2,
+        conns in 1u16..=65_535,
+    ) {
+        let lo: Vec<_> = KEYS
+            .iter()
+            .filter(|d| d.usage == KeyUse::LeadingOnly && d.kind != KeyType::Declarative)
+            .collect();
+        let d = lo[key_idx.index(lo.len())];
+        let existing = SessionParams {
+            max_connections: conns,
+            initial_r2t,
+            max_burst_length: mbl,
+            first_burst_length: 512 + fbl_seed % (mbl - 511),
+            error_recovery_level: erl,
+            ..SessionParams::rfc_defaults(SessionType::Normal)
+        };
+        let mut n = Negotiator::new(&InitiatorParams::default(), SessionType::Normal, Some(&existing)).unwrap();
+        feed(&mut n, d.name, value.as_bytes()).unwrap();
+        let rs = replies(&mut n);
+        if matches!(value.as_str(), "Reject" | "Irrelevant" | "NotUnderstood") {
+            prop_assert!(rs.is_empty());
+        } else {
+            prop_assert_eq!(rs.len(), 1);
+            prop_assert_eq!(&rs[0].0[..], d.name);
+            let want = match (existing.number(d.id), existing.boolean(d.id)) {
+                (Some(v), _) => v.to_string(),
+                (None, Some(b)) => if b { "Yes" } else { "No" }.to_string(),
+                (None, None) => "Irrelevant".to_string(),
+            };
+            prop_assert_eq!(String::from_utf8_lossy(&rs[0].1), want);
+        }
+        prop_assert_eq!(n.result().session, existing);
     }
 
     /// Non-numeric junk offered for a numeric key is answered Reject and

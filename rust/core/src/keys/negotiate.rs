@@ -286,8 +286,7 @@ impl Negotiator {
     fn target_offer(&mut self, def: &KeyDef, v: &[u8]) -> Result<(), NegotiationError> {
         let id = def.id;
         if def.usage == KeyUse::LeadingOnly && !self.leading {
-            // The session-wide value is fixed; a new value cannot apply.
-            return self.queue(ReplyKey::Known(id), ReplyValue::Special(Special::Reject));
+            return self.queue(ReplyKey::Known(id), self.fixed_session_value(id));
         }
         if self.result.session.session_type == SessionType::Discovery && !def.discovery {
             return self.queue(
@@ -327,6 +326,23 @@ impl Negotiator {
             KeyType::Declarative => return Ok(()),
         };
         self.queue(ReplyKey::Known(id), reply)
+    }
+
+    /// Our reply to an LO key offered on a non-leading connection. The
+    /// session-wide values were settled by the leading login and cannot
+    /// change (RFC 7143 §6.3, §13: LO keys are not negotiated elsewhere),
+    /// so the reply restates what the session holds and touches nothing.
+    /// Not Reject: tgt offers its LO keys on every connection and fails
+    /// the login (0x0200) when they are rejected, which would rule out
+    /// MC/S with it. Keys the session does not record (TaskReporter,
+    /// iSCSIProtocolLevel) get Irrelevant.
+    fn fixed_session_value(&self, id: KeyId) -> ReplyValue {
+        let s = &self.result.session;
+        match (s.number(id), s.boolean(id)) {
+            (Some(n), _) => ReplyValue::Number(n),
+            (None, Some(b)) => ReplyValue::Bool(b),
+            (None, None) => ReplyValue::Special(Special::Irrelevant),
+        }
     }
 
     fn choose_from_list(&mut self, id: KeyId, v: &[u8]) -> ReplyValue {
@@ -546,13 +562,65 @@ DataSequenceInOrder=Yes\0ErrorRecoveryLevel=2\0";
             &buf[..len],
             b"HeaderDigest=None\0DataDigest=None\0MaxRecvDataSegmentLength=8192\0"
         );
-        // An LO key offered to us here is refused, and our session values stay.
+        // An LO key offered to us here gets the session's value back, and
+        // the session values stay.
         feed(&mut n, b"MaxBurstLength=1024\0").unwrap();
         let mut rb = [0u8; 64];
         let mut w = TextWriter::new(&mut rb);
         n.write_replies(&mut w).unwrap();
-        assert_eq!(w.written(), b"MaxBurstLength=Reject\0");
-        assert_eq!(n.result().session.max_burst_length, 262_144);
+        assert_eq!(w.written(), b"MaxBurstLength=262144\0");
+        assert_eq!(n.result().session, leading);
+    }
+
+    /// What tgt sends on a connection added to a session: its connection
+    /// keys plus every LO key it holds a non-default value for. Each LO key
+    /// is answered with the value the leading login agreed (never Reject,
+    /// which makes tgt fail the login with 0x0200), and none of them
+    /// changes the session.
+    #[test]
+    fn tgt_lo_offers_on_added_connection_get_session_values() {
+        let existing = SessionParams {
+            max_connections: 2,
+            initial_r2t: false,
+            immediate_data: true,
+            max_burst_length: 131_072,
+            first_burst_length: 32_768,
+            default_time2wait: 2,
+            default_time2retain: 20,
+            max_outstanding_r2t: 1,
+            error_recovery_level: 0,
+            target_portal_group_tag: Some(1),
+            ..SessionParams::rfc_defaults(SessionType::Normal)
+        };
+        let p = InitiatorParams {
+            max_connections: 2,
+            initial_r2t: false,
+            max_recv_data_segment_length: 65_536,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, Some(&existing)).unwrap();
+        offers(&mut n);
+        feed(
+            &mut n,
+            b"TargetPortalGroupTag=1\0HeaderDigest=None\0DataDigest=None\0\
+MaxRecvDataSegmentLength=8192\0MaxConnections=4\0InitialR2T=Yes\0ImmediateData=No\0\
+MaxBurstLength=1048576\0FirstBurstLength=512\0DefaultTime2Wait=0\0ErrorRecoveryLevel=2\0\
+DataSequenceInOrder=No\0TaskReporter=RFC3720\0iSCSIProtocolLevel=1\0",
+        )
+        .unwrap();
+        assert!(n.all_answered());
+        let mut rb = [0u8; 512];
+        let mut w = TextWriter::new(&mut rb);
+        n.write_replies(&mut w).unwrap();
+        assert_eq!(
+            w.written(),
+            &b"MaxConnections=2\0InitialR2T=No\0ImmediateData=Yes\0MaxBurstLength=131072\0\
+FirstBurstLength=32768\0DefaultTime2Wait=2\0ErrorRecoveryLevel=0\0DataSequenceInOrder=Yes\0\
+TaskReporter=Irrelevant\0iSCSIProtocolLevel=Irrelevant\0"[..]
+        );
+        let r = n.result();
+        assert_eq!(r.session, existing);
+        assert_eq!(r.connection.max_xmit_data_segment_length, 8192);
     }
 
     #[test]

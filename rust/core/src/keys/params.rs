@@ -299,6 +299,33 @@ impl SessionParams {
             target_alias: Alias::default(),
         }
     }
+
+    /// The agreed value of a numerical session-wide key, `None` for keys
+    /// this struct does not hold.
+    pub fn number(&self, id: KeyId) -> Option<u64> {
+        Some(match id {
+            KeyId::MaxConnections => u64::from(self.max_connections),
+            KeyId::MaxBurstLength => u64::from(self.max_burst_length),
+            KeyId::FirstBurstLength => u64::from(self.first_burst_length),
+            KeyId::DefaultTime2Wait => u64::from(self.default_time2wait),
+            KeyId::DefaultTime2Retain => u64::from(self.default_time2retain),
+            KeyId::MaxOutstandingR2T => u64::from(self.max_outstanding_r2t),
+            KeyId::ErrorRecoveryLevel => u64::from(self.error_recovery_level),
+            _ => return None,
+        })
+    }
+
+    /// The agreed value of a boolean session-wide key, `None` for keys this
+    /// struct does not hold.
+    pub fn boolean(&self, id: KeyId) -> Option<bool> {
+        Some(match id {
+            KeyId::InitialR2T => self.initial_r2t,
+            KeyId::ImmediateData => self.immediate_data,
+            KeyId::DataPDUInOrder => self.data_pdu_in_order,
+            KeyId::DataSequenceInOrder => self.data_sequence_in_order,
+            _ => return None,
+        })
+    }
 }
 
 /// Per-connection results (the CO keys of RFC 7143 §13).
