@@ -155,6 +155,9 @@ pub enum LoginError {
     Redirect {
         /// Moved permanently (0x0102) rather than temporarily (0x0101).
         permanent: bool,
+        /// The raw Status-Detail, kept for [`LoginError::status`]: details
+        /// RFC 7143 does not define are treated as temporary.
+        detail: u8,
     },
     /// A redirection without a usable TargetAddress.
     BadRedirect,
@@ -174,6 +177,20 @@ impl LoginError {
     /// problems are not retryable.
     pub fn is_retryable(&self) -> bool {
         matches!(self, LoginError::Target(_) | LoginError::Redirect { .. })
+    }
+
+    /// Status-Class and Status-Detail of the Login Response that ended the
+    /// login, as `0xCCDD` (RFC 7143 §11.13.5), so logs can show the code
+    /// the target sent; `None` when this side stopped the login.
+    pub const fn status(&self) -> Option<u16> {
+        let (class, detail) = match *self {
+            LoginError::Redirect { detail, .. } => (STATUS_CLASS_REDIRECTION, detail),
+            LoginError::Initiator(e) => (STATUS_CLASS_INITIATOR_ERROR, e.detail()),
+            LoginError::Target(e) => (STATUS_CLASS_TARGET_ERROR, e.detail()),
+            LoginError::UnknownStatus(class, detail) => (class, detail),
+            _ => return None,
+        };
+        Some(u16::from_be_bytes([class, detail]))
     }
 }
 
@@ -505,9 +522,10 @@ impl<'a, B: TextBuffer> Login<'a, B> {
         match resp.status_class {
             STATUS_CLASS_SUCCESS => {}
             STATUS_CLASS_REDIRECTION => {
-                let permanent = resp.status_detail == 0x02;
+                let detail = resp.status_detail;
+                let permanent = detail == 0x02;
                 self.redirect = Some(redirect(permanent, data)?);
-                return Err(LoginError::Redirect { permanent });
+                return Err(LoginError::Redirect { permanent, detail });
             }
             STATUS_CLASS_INITIATOR_ERROR => {
                 return Err(LoginError::Initiator(InitiatorError::from_detail(
@@ -919,7 +937,14 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
         let mut t = FakeTarget::lio(TGT);
         t.fail_first = Some((1, 1, b"TargetAddress=[fd00::7]:3261,2\0"));
         let err = run(&mut l, &mut t).unwrap_err();
-        assert_eq!(err, LoginError::Redirect { permanent: false });
+        assert_eq!(
+            err,
+            LoginError::Redirect {
+                permanent: false,
+                detail: 1
+            }
+        );
+        assert_eq!(err.status(), Some(0x0101));
         assert!(err.is_retryable());
         let r = l.redirect().unwrap();
         assert_eq!((r.host(), r.port, r.tpgt), (&b"fd00::7"[..], 3261, Some(2)));
@@ -946,6 +971,11 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
                 (3, 0x01),
                 LoginError::Target(TargetError::ServiceUnavailable),
             ),
+            (
+                (2, 0x42),
+                LoginError::Initiator(InitiatorError::Unknown(0x42)),
+            ),
+            ((3, 0x7f), LoginError::Target(TargetError::Unknown(0x7f))),
             ((4, 0x00), LoginError::UnknownStatus(4, 0)),
         ] {
             let mut rx9 = TextAssembler::<8192>::new();
@@ -953,8 +983,17 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
                 Login::with_buffer(config(Auth::None), LoginKind::Leading, &mut rx9).unwrap();
             let mut t = FakeTarget::lio(TGT);
             t.fail_first = Some((class, detail, b""));
-            assert_eq!(run(&mut l, &mut t).err(), Some(want));
+            let err = run(&mut l, &mut t).err();
+            assert_eq!(err, Some(want));
+            // The raw code survives for logs ("status 0x0203").
+            assert_eq!(
+                err.and_then(|e| e.status()),
+                Some(u16::from(class) << 8 | u16::from(detail))
+            );
         }
+        // Failures found on this side carry no target status.
+        assert_eq!(LoginError::AuthMethodRefused.status(), None);
+        assert_eq!(LoginError::Failed.status(), None);
         let mut rx10 = TextAssembler::<8192>::new();
         // The fake target checks the name like LIO does.
         let mut l = Login::with_buffer(config(Auth::None), LoginKind::Leading, &mut rx10).unwrap();

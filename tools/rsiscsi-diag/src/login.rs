@@ -17,7 +17,7 @@ use rsiscsi_core::login::{
     Auth, InitiatorError, Isid, Login, LoginConfig, LoginDone, LoginError, LoginKind, Progress,
     TargetError,
 };
-use rsiscsi_core::pdu::{Bhs, LoginResponse, BHS_LEN};
+use rsiscsi_core::pdu::{Bhs, BHS_LEN};
 use rsiscsi_core::text::BinaryEncoding;
 use std::fmt;
 use std::net::SocketAddr;
@@ -163,10 +163,10 @@ fn initiator_error_text(e: InitiatorError) -> String {
 
 /// Maps a failed login to an error with the target's status code, if it
 /// sent one.
-fn login_error(e: LoginError, status: Option<(u8, u8)>) -> DiagError {
-    let code = status.map_or(String::new(), |(c, d)| {
-        format!(" (status 0x{c:02x}{d:02x})")
-    });
+fn login_error(e: LoginError) -> DiagError {
+    let code = e
+        .status()
+        .map_or(String::new(), |s| format!(" (status 0x{s:04x})"));
     match e {
         LoginError::Initiator(InitiatorError::AuthenticationFailure) => {
             DiagError::Auth(format!("authentication failed{code}"))
@@ -247,28 +247,24 @@ impl Attempt<'_> {
             params: self.spec.params,
             auth,
         };
-        let mut login: Login<'_> = Login::new(cfg, kind).map_err(|e| login_error(e, None))?;
+        let mut login: Login<'_> = Login::new(cfg, kind).map_err(login_error)?;
         let mut wire = Wire::connect(self.spec.portal)?;
         let mut buf = vec![0u8; LOGIN_BUF];
         loop {
             let mut bhs: Bhs = [0; BHS_LEN];
             if let Some(n) = login
                 .poll_transmit(&mut bhs, &mut buf)
-                .map_err(|e| login_error(e, None))?
+                .map_err(login_error)?
             {
                 wire.send(&bhs, &[], buf.get(..n).unwrap_or(&[]))?;
             }
             let inb = wire.recv()?;
-            let status = LoginResponse::decode(&inb.bhs)
-                .ok()
-                .map(|r| (r.status_class, r.status_detail))
-                .filter(|&(c, _)| c != 0);
             match login.handle_response(&inb.bhs, &inb.data) {
                 Ok(Progress::Transmit) => {}
                 Ok(Progress::Done(done)) => return Ok((wire, done)),
                 Err(e) => {
                     wire.shutdown();
-                    return Err(login_error(e, status));
+                    return Err(login_error(e));
                 }
             }
         }
@@ -355,22 +351,30 @@ mod tests {
 
     #[test]
     fn auth_failure_message() {
-        let e = login_error(
-            LoginError::Initiator(InitiatorError::AuthenticationFailure),
-            Some((2, 1)),
-        );
+        let e = login_error(LoginError::Initiator(InitiatorError::AuthenticationFailure));
         assert_eq!(
             e.to_string(),
             "login failed: authentication failed (status 0x0201)"
         );
         assert_eq!(e.exit_code(), 24);
-        let e = login_error(
-            LoginError::Initiator(InitiatorError::TooManyConnections),
-            Some((2, 6)),
-        );
+        let e = login_error(LoginError::Initiator(InitiatorError::TooManyConnections));
         assert_eq!(
             e.to_string(),
             "login failed: too many connections (status 0x0206)"
+        );
+        let e = login_error(LoginError::Redirect {
+            permanent: true,
+            detail: 2,
+        });
+        assert_eq!(
+            e.to_string(),
+            "login failed: target redirects the login elsewhere (status 0x0102) (redirection is not followed)"
+        );
+        // A failure this side found has no target status to show.
+        let e = login_error(LoginError::AuthMethodRefused);
+        assert_eq!(
+            e.to_string(),
+            "login failed: authentication failed: target refused the AuthMethod"
         );
     }
 

@@ -55,6 +55,26 @@ impl InitiatorError {
             d => Self::Unknown(d),
         }
     }
+
+    /// The Status-Detail this error came from (the inverse of
+    /// [`Self::from_detail`]).
+    pub const fn detail(self) -> u8 {
+        match self {
+            Self::Other => 0x00,
+            Self::AuthenticationFailure => 0x01,
+            Self::AuthorizationFailure => 0x02,
+            Self::NotFound => 0x03,
+            Self::TargetRemoved => 0x04,
+            Self::UnsupportedVersion => 0x05,
+            Self::TooManyConnections => 0x06,
+            Self::MissingParameter => 0x07,
+            Self::CantIncludeInSession => 0x08,
+            Self::SessionTypeNotSupported => 0x09,
+            Self::SessionDoesNotExist => 0x0a,
+            Self::InvalidDuringLogin => 0x0b,
+            Self::Unknown(d) => d,
+        }
+    }
 }
 
 /// Status-Class 3: the target could not serve the login now; a later retry
@@ -79,6 +99,17 @@ impl TargetError {
             0x01 => Self::ServiceUnavailable,
             0x02 => Self::OutOfResources,
             d => Self::Unknown(d),
+        }
+    }
+
+    /// The Status-Detail this error came from (the inverse of
+    /// [`Self::from_detail`]).
+    pub const fn detail(self) -> u8 {
+        match self {
+            Self::Other => 0x00,
+            Self::ServiceUnavailable => 0x01,
+            Self::OutOfResources => 0x02,
+            Self::Unknown(d) => d,
         }
     }
 }
@@ -162,6 +193,14 @@ mod tests {
             TargetError::from_detail(0x01),
             TargetError::ServiceUnavailable
         );
+    }
+
+    #[test]
+    fn details_round_trip() {
+        for d in 0..=u8::MAX {
+            assert_eq!(InitiatorError::from_detail(d).detail(), d);
+            assert_eq!(TargetError::from_detail(d).detail(), d);
+        }
     }
 
     #[test]
