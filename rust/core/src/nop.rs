@@ -65,9 +65,20 @@ impl NopOutFields {
     /// `cmd_sn` (not advanced by an immediate NOP-Out) and the connection's
     /// `exp_stat_sn`.
     pub fn to_pdu(&self, cmd_sn: u32, exp_stat_sn: u32) -> pdu::NopOut {
+        self.to_pdu_with_data(cmd_sn, exp_stat_sn, &[])
+    }
+
+    /// Like [`Self::to_pdu`], for a NOP-Out carrying `data` as its data
+    /// segment: ping data the target reflects in its NOP-In (§11.18.5), or
+    /// the data of a target's ping echoed back. The caller sends `data`
+    /// after the header and keeps it within the target's
+    /// MaxRecvDataSegmentLength. Taking the data rather than a length keeps
+    /// DataSegmentLength and the bytes sent from disagreeing; a slice too
+    /// long for the 24-bit field makes `encode` fail instead of wrapping.
+    pub fn to_pdu_with_data(&self, cmd_sn: u32, exp_stat_sn: u32, data: &[u8]) -> pdu::NopOut {
         pdu::NopOut {
             immediate: self.immediate,
-            data_segment_length: 0,
+            data_segment_length: u32::try_from(data.len()).unwrap_or(u32::MAX),
             lun: self.lun,
             itt: self.itt,
             ttt: self.ttt,
@@ -279,6 +290,24 @@ mod tests {
         assert_eq!(k.poll_timeout(), Some(12_050));
         // The same echo again is no longer expected.
         assert_eq!(k.on_nop_in(&echo, 11_060), Err(NopError::UnknownItt(0x42)));
+    }
+
+    #[test]
+    fn ping_carries_its_data_length() {
+        let ping = NopKeeper::ping(7);
+        let data = [0xa5u8; 64];
+        let out = ping.to_pdu_with_data(100, 200, &data);
+        assert_eq!(out.data_segment_length, 64);
+        assert_eq!(
+            (out.itt, out.ttt, out.cmd_sn, out.exp_stat_sn),
+            (7, RESERVED_TAG, 100, 200)
+        );
+        let mut bhs = [0u8; pdu::BHS_LEN];
+        out.encode(&mut bhs).unwrap();
+        assert_eq!(pdu::NopOut::decode(&bhs).unwrap(), out);
+        assert_eq!(&bhs[5..8], &[0, 0, 64]);
+        // Without data the header says so.
+        assert_eq!(ping.to_pdu(100, 200).data_segment_length, 0);
     }
 
     #[test]

@@ -11,10 +11,11 @@ use rsiscsi_core::pdu::{Bhs, TargetPdu, BHS_LEN};
 /// echo; returns the round-trip time in milliseconds.
 pub fn ping(sess: &mut Session, conn: &mut Connection, payload: &[u8]) -> Result<u64, DiagError> {
     let itt = sess.begin_immediate(conn.cid)?;
-    let mut out = NopKeeper::ping(itt).to_pdu(sess.cmd_sn(), conn.exp_stat_sn());
-    out.data_segment_length = u32::try_from(payload.len()).map_err(protocol)?;
     let mut bhs: Bhs = [0; BHS_LEN];
-    out.encode(&mut bhs).map_err(|e| core_err("NOP-Out", e))?;
+    NopKeeper::ping(itt)
+        .to_pdu_with_data(sess.cmd_sn(), conn.exp_stat_sn(), payload)
+        .encode(&mut bhs)
+        .map_err(|e| core_err("NOP-Out", e))?;
     conn.send(&bhs, &[], payload)?;
     conn.nop.ping_sent(itt, sess.now_ms());
     let inb = conn.recv_for(sess, itt)?;
