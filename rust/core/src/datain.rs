@@ -37,6 +37,23 @@ pub enum Direction {
     Bidirectional,
 }
 
+/// What [`DataInTracker`] does with a Data-In sequence longer than
+/// MaxBurstLength (RFC 7143 §13.13 caps each one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BurstLimit {
+    /// Accept the data (the default). tgt sends a whole read as one Data-In
+    /// sequence whatever MaxBurstLength says, and open-iscsi accepts it;
+    /// refusing data that already arrived would fail the command (at ERL 0
+    /// the session) without protecting anything, since every PDU is still
+    /// checked against MaxRecvDataSegmentLength and must land inside the
+    /// read buffer.
+    #[default]
+    Tolerate,
+    /// Fail such a PDU with [`DataInError::SequenceExceedsMaxBurst`], for
+    /// checking a target's conformance.
+    Enforce,
+}
+
 /// Session parameters that constrain Data-In (RFC 7143 §13.13, §13.18–§13.20).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataInParams {
@@ -46,24 +63,30 @@ pub struct DataInParams {
     pub data_pdu_in_order: bool,
     /// DataSequenceInOrder: sequences at increasing offsets.
     pub data_sequence_in_order: bool,
-    /// MaxBurstLength: the cap on one Data-In sequence.
+    /// MaxBurstLength: the cap on one Data-In sequence, enforced only with
+    /// [`BurstLimit::Enforce`].
     pub max_burst_length: u32,
     /// Our declared MaxRecvDataSegmentLength on the task's connection: the
     /// cap on one Data-In PDU (§13.12).
     pub max_recv_data_segment_length: u32,
+    /// Whether a sequence beyond `max_burst_length` is an error.
+    pub burst_limit: BurstLimit,
 }
 
 impl DataInParams {
-    /// RFC 7143 defaults: ERL 0, both InOrder keys Yes, MaxBurstLength 262144.
+    /// RFC 7143 defaults: ERL 0, both InOrder keys Yes, MaxBurstLength 262144,
+    /// with over-long sequences tolerated ([`BurstLimit::Tolerate`]).
     pub const RFC_DEFAULTS: DataInParams = DataInParams {
         error_recovery_level: 0,
         data_pdu_in_order: true,
         data_sequence_in_order: true,
         max_burst_length: 262_144,
         max_recv_data_segment_length: 8192,
+        burst_limit: BurstLimit::Tolerate,
     };
 
-    /// The parameters a login agreed, for a task on that connection.
+    /// The parameters a login agreed, for a task on that connection;
+    /// over-long sequences are tolerated ([`BurstLimit::Tolerate`]).
     pub fn from_negotiated(n: &NegotiatedParams) -> Self {
         DataInParams {
             error_recovery_level: n.session.error_recovery_level,
@@ -71,6 +94,7 @@ impl DataInParams {
             data_sequence_in_order: n.session.data_sequence_in_order,
             max_burst_length: n.session.max_burst_length,
             max_recv_data_segment_length: n.connection.max_recv_data_segment_length,
+            burst_limit: BurstLimit::Tolerate,
         }
     }
 }
@@ -101,7 +125,8 @@ pub enum DataInError {
         /// Offset it carried.
         received: u32,
     },
-    /// One Data-In sequence carried more than MaxBurstLength.
+    /// One Data-In sequence carried more than MaxBurstLength (only with
+    /// [`BurstLimit::Enforce`]).
     SequenceExceedsMaxBurst,
     /// S bit without F bit (§11.7.1: status only in the final PDU).
     StatusWithoutFinal,
@@ -424,11 +449,14 @@ impl DataInTracker {
                 received: pdu.buffer_offset,
             });
         }
-        let sequence_bytes = self
-            .sequence_bytes
-            .checked_add(pdu.data_segment_length)
-            .filter(|&b| b <= self.params.max_burst_length)
-            .ok_or(DataInError::SequenceExceedsMaxBurst)?;
+        // Saturating: with the limit tolerated the count only tells whether
+        // a sequence has started, and u32::MAX still exceeds any limit.
+        let sequence_bytes = self.sequence_bytes.saturating_add(pdu.data_segment_length);
+        if self.params.burst_limit == BurstLimit::Enforce
+            && sequence_bytes > self.params.max_burst_length
+        {
+            return Err(DataInError::SequenceExceedsMaxBurst);
+        }
 
         let bytes_received = self.bytes_received.saturating_add(pdu.data_segment_length);
         if pdu.status_flag && pdu.status == STATUS_GOOD {

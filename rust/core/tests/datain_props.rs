@@ -5,7 +5,9 @@
 //! the status of the final PDU.
 
 use proptest::prelude::*;
-use rsiscsi_core::datain::{DataInError, DataInParams, DataInTracker, Direction, STATUS_GOOD};
+use rsiscsi_core::datain::{
+    BurstLimit, DataInError, DataInParams, DataInTracker, Direction, STATUS_GOOD,
+};
 use rsiscsi_core::dataout::{R2t, WriteParams, WriteTransfer};
 use rsiscsi_core::pdu::{DataIn, Lun, Residual, ScsiResponse, SnackType, RESERVED_TAG};
 
@@ -55,6 +57,9 @@ fn read_stream() -> impl Strategy<Value = Read> {
                 data_sequence_in_order: seq_in_order,
                 max_burst_length: mbl,
                 max_recv_data_segment_length: mrdsl,
+                // The stream keeps every sequence within MaxBurstLength,
+                // so the strict check must never fire on it.
+                burst_limit: BurstLimit::Enforce,
             };
             let mut sequences = Vec::new();
             let mut off = 0;
@@ -303,16 +308,70 @@ proptest! {
         prop_assert!(is_sn_mismatch);
     }
 
+    /// tgt's way: the whole read in one Data-In sequence, however it
+    /// compares with MaxBurstLength. Tolerated (the default) it is placed
+    /// exactly once and completes; enforced it fails exactly when the
+    /// sequence outgrows MaxBurstLength.
+    #[test]
+    fn single_sequence_read_beyond_max_burst(
+        len in 1u32..(1 << 20),
+        mbl in 512u32..=(1 << 18),
+        mrdsl in 512u32..=(1 << 17),
+        erl in 0u8..=2,
+        enforce: bool,
+    ) {
+        let params = DataInParams {
+            error_recovery_level: erl,
+            max_burst_length: mbl,
+            max_recv_data_segment_length: mrdsl,
+            burst_limit: if enforce { BurstLimit::Enforce } else { BurstLimit::default() },
+            ..DataInParams::RFC_DEFAULTS
+        };
+        let mut t = DataInTracker::new(params, Direction::Read, len);
+        let mut placed = Vec::new();
+        let mut outcome = None;
+        let (mut off, mut sn) = (0, 0);
+        while off < len {
+            let n = mrdsl.min(len - off);
+            let last = off + n == len;
+            let mut pdu = data_in(sn, off, n, last);
+            pdu.status_flag = last;
+            match t.on_data_in(&pdu) {
+                Ok(v) => {
+                    let p = v.deliver.unwrap();
+                    placed.push((p.buffer_offset, p.length));
+                    outcome = v.complete;
+                }
+                Err(e) => {
+                    prop_assert!(enforce && off + n > mbl, "{:?} at offset {}", e, off);
+                    prop_assert_eq!(e, DataInError::SequenceExceedsMaxBurst);
+                    return Ok(());
+                }
+            }
+            off += n;
+            sn += 1;
+        }
+        prop_assert!(!enforce || len <= mbl);
+        prop_assert_eq!(outcome.unwrap().bytes_received, len);
+        check_coverage(placed, len)?;
+    }
+
     #[test]
     fn arbitrary_data_in_never_escapes_the_buffer(
         len in 0u32..(1 << 20),
         erl in 0u8..=2,
+        enforce: bool,
         pdus in proptest::collection::vec(
             (0u32..16, any::<u32>(), any::<u32>(), any::<bool>(), any::<bool>(), any::<bool>()),
             0..64,
         ),
     ) {
-        let params = DataInParams { error_recovery_level: erl, ..DataInParams::RFC_DEFAULTS };
+        let burst_limit = if enforce { BurstLimit::Enforce } else { BurstLimit::Tolerate };
+        let params = DataInParams {
+            error_recovery_level: erl,
+            burst_limit,
+            ..DataInParams::RFC_DEFAULTS
+        };
         let mut t = DataInTracker::new(params, Direction::Read, len);
         let mut total = 0u64;
         for (sn, off, n, f, a, s) in pdus {

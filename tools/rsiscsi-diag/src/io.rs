@@ -254,9 +254,10 @@ impl Run {
         Ok(())
     }
 
-    /// READ(10)s of `blocks` blocks from `lba` on connection `c`, each at
-    /// most MaxBurstLength: one Data-In sequence per command, because tgt
-    /// does not split longer reads into MaxBurstLength sequences.
+    /// One READ(10) of `blocks` blocks from `lba` on connection `c`. tgt
+    /// answers it with a single Data-In sequence even beyond
+    /// MaxBurstLength, which the core tolerates by default
+    /// (`BurstLimit::Tolerate`), so reads are not split.
     fn read_back(
         &mut self,
         c: usize,
@@ -264,31 +265,22 @@ impl Run {
         blocks: u16,
         block_len: u32,
     ) -> Result<Vec<u8>, DiagError> {
-        let per = (self.sess.params.max_burst_length / block_len.max(1)).clamp(1, 0xffff) as u16;
-        let mut out = Vec::with_capacity(usize::from(blocks) * block_len as usize);
-        let mut done = 0u16;
-        while done < blocks {
-            let n = per.min(blocks - done);
-            let at = lba.saturating_add(u32::from(done));
-            let len = u32::from(n) * block_len;
-            let res = self.command(
-                c,
-                self.lun,
-                "READ(10)",
-                &cdb::read10(at, n),
-                DataDir::Read(len),
-            )?;
-            if res.residual != Residual::None || res.data.len() != len as usize {
-                return Err(DiagError::Protocol(format!(
-                    "READ(10) lba {at}: {} bytes, residual {:?}",
-                    res.data.len(),
-                    res.residual
-                )));
-            }
-            out.extend_from_slice(&res.data);
-            done += n;
+        let len = u32::from(blocks) * block_len;
+        let res = self.command(
+            c,
+            self.lun,
+            "READ(10)",
+            &cdb::read10(lba, blocks),
+            DataDir::Read(len),
+        )?;
+        if res.residual != Residual::None || res.data.len() != len as usize {
+            return Err(DiagError::Protocol(format!(
+                "READ(10) lba {lba}: {} bytes, residual {:?}",
+                res.data.len(),
+                res.residual
+            )));
         }
-        Ok(out)
+        Ok(res.data)
     }
 
     fn ping(&mut self, c: usize) -> Result<(), DiagError> {

@@ -2,6 +2,7 @@
 //! Unit tests for the parent module.
 
 use super::*;
+use crate::keys::params::{ConnectionParams, SessionParams, SessionType};
 use crate::pdu::{DataIn, ScsiResponse};
 
 fn read(len: u32) -> DataInTracker {
@@ -228,10 +229,11 @@ fn segment_longer_than_max_recv_dsl_is_refused() {
 }
 
 #[test]
-fn sequence_longer_than_max_burst_is_refused() {
+fn sequence_longer_than_max_burst_is_refused_when_enforced() {
     let p = DataInParams {
         max_burst_length: 8192,
         max_recv_data_segment_length: 65_536,
+        burst_limit: BurstLimit::Enforce,
         ..DataInParams::RFC_DEFAULTS
     };
     let mut t = DataInTracker::new(p, Direction::Read, 100_000);
@@ -240,6 +242,44 @@ fn sequence_longer_than_max_burst_is_refused() {
         t.on_data_in(&pdu(1, 8192, 1)),
         Err(DataInError::SequenceExceedsMaxBurst)
     );
+}
+
+/// tgt answers a read with one Data-In sequence however long it is; by
+/// default that read completes, with the usual offset and buffer checks.
+#[test]
+fn tgt_single_sequence_read_is_tolerated_by_default() {
+    let p = DataInParams {
+        max_burst_length: 8192,
+        max_recv_data_segment_length: 8192,
+        ..DataInParams::RFC_DEFAULTS
+    };
+    assert_eq!(p.burst_limit, BurstLimit::Tolerate);
+    assert_eq!(
+        DataInParams::from_negotiated(&NegotiatedParams {
+            session: SessionParams::rfc_defaults(SessionType::Normal),
+            connection: ConnectionParams::default(),
+        })
+        .burst_limit,
+        BurstLimit::Tolerate
+    );
+    let mut t = DataInTracker::new(p, Direction::Read, 32_768);
+    for sn in 0..3 {
+        let v = t.on_data_in(&pdu(sn, sn * 8192, 8192)).unwrap();
+        assert_eq!(v.deliver.map(|d| d.buffer_offset), Some(sn * 8192));
+    }
+    // Still bounded by the buffer and by the per-PDU limit.
+    assert_eq!(
+        t.clone().on_data_in(&pdu(3, 24_576, 8193)),
+        Err(DataInError::SegmentTooLong)
+    );
+    assert_eq!(
+        t.clone().on_data_in(&pdu(3, 28_672, 8192)),
+        Err(DataInError::OffsetOutOfRange)
+    );
+    let last = with_status(pdu(3, 24_576, 8192), Residual::None);
+    let out = t.on_data_in(&last).unwrap().complete.unwrap();
+    assert_eq!(out.bytes_received, 32_768);
+    assert_eq!(out.status, STATUS_GOOD);
 }
 
 #[test]
