@@ -389,8 +389,9 @@ pub fn encode_binary(
                 .ok_or(TextError::BufferFull)?;
             let (prefix, body) = dst.split_at_mut(2);
             prefix.copy_from_slice(b"0x");
-            for (pair, &b) in body.chunks_exact_mut(2).zip(bytes) {
-                if let [hi, lo] = pair {
+            // Index, not zip: see hash/block.rs.
+            for (i, pair) in body.chunks_exact_mut(2).enumerate() {
+                if let (Some(&b), [hi, lo]) = (bytes.get(i), pair) {
                     *hi = HEX_ALPHABET[usize::from(b >> 4)];
                     *lo = HEX_ALPHABET[usize::from(b & 15)];
                 }
@@ -403,7 +404,10 @@ pub fn encode_binary(
                 .ok_or(TextError::BufferFull)?;
             let (prefix, body) = dst.split_at_mut(2);
             prefix.copy_from_slice(b"0b");
-            for (quad, chunk) in body.chunks_exact_mut(4).zip(bytes.chunks(3)) {
+            // Index, not zip: see hash/block.rs.
+            for (i, quad) in body.chunks_exact_mut(4).enumerate() {
+                let chunk = bytes.get(i.saturating_mul(3)..).unwrap_or(&[]);
+                let chunk = chunk.get(..3).unwrap_or(chunk);
                 let b0 = chunk.first().copied().unwrap_or(0);
                 let b1 = chunk.get(1).copied().unwrap_or(0);
                 let b2 = chunk.get(2).copied().unwrap_or(0);

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Block buffering shared by the hashers: callers feed arbitrary slices,
 //! compression functions want whole blocks.
+//!
+//! The hashers (and the binary encoders in `text`) walk words with
+//! `chunks_exact(..).enumerate()` and `get`, never by zipping a chunk
+//! iterator: the kernel build keeps the `Zip` constructor and the chunk
+//! iterators' `TrustedRandomAccess::size` out of line, and objtool reports
+//! each of them as falling through to the next function.
 
 /// Collects input into `B`-byte blocks and counts the total length.
 #[derive(Debug, Clone)]

@@ -63,8 +63,11 @@ impl Md5 {
         self.buf
             .finish_md(bits.to_le_bytes(), |b| compress(state, b));
         let mut out = [0u8; 16];
-        for (dst, word) in out.chunks_exact_mut(4).zip(self.state) {
-            dst.copy_from_slice(&word.to_le_bytes());
+        // Index, not zip: see block.rs.
+        for (i, dst) in out.chunks_exact_mut(4).enumerate() {
+            if let Some(word) = self.state.get(i) {
+                dst.copy_from_slice(&word.to_le_bytes());
+            }
         }
         out
     }
@@ -72,8 +75,10 @@ impl Md5 {
 
 fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
     let mut m = [0u32; 16];
-    for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    for (i, c) in block.chunks_exact(4).enumerate() {
+        if let (Some(w), &[b0, b1, b2, b3]) = (m.get_mut(i), c) {
+            *w = u32::from_le_bytes([b0, b1, b2, b3]);
+        }
     }
     let [mut a, mut b, mut c, mut d] = *state;
     for (i, k) in K.iter().enumerate() {

@@ -47,8 +47,11 @@ impl Sha1 {
         self.buf
             .finish_md(bits.to_be_bytes(), |b| compress(state, b));
         let mut out = [0u8; 20];
-        for (dst, word) in out.chunks_exact_mut(4).zip(self.state) {
-            dst.copy_from_slice(&word.to_be_bytes());
+        // Index, not zip: see block.rs.
+        for (i, dst) in out.chunks_exact_mut(4).enumerate() {
+            if let Some(word) = self.state.get(i) {
+                dst.copy_from_slice(&word.to_be_bytes());
+            }
         }
         out
     }
@@ -57,8 +60,10 @@ impl Sha1 {
 fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
     // A 16-word ring instead of the 80-word schedule keeps the frame small.
     let mut w = [0u32; 16];
-    for (w, c) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    for (i, c) in block.chunks_exact(4).enumerate() {
+        if let (Some(w), &[b0, b1, b2, b3]) = (w.get_mut(i), c) {
+            *w = u32::from_be_bytes([b0, b1, b2, b3]);
+        }
     }
     let [mut a, mut b, mut c, mut d, mut e] = *state;
     for t in 0..80 {

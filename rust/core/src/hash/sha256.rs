@@ -57,8 +57,11 @@ impl Sha256 {
         self.buf
             .finish_md(bits.to_be_bytes(), |b| compress(state, b));
         let mut out = [0u8; 32];
-        for (dst, word) in out.chunks_exact_mut(4).zip(self.state) {
-            dst.copy_from_slice(&word.to_be_bytes());
+        // Index, not zip: see block.rs.
+        for (i, dst) in out.chunks_exact_mut(4).enumerate() {
+            if let Some(word) = self.state.get(i) {
+                dst.copy_from_slice(&word.to_be_bytes());
+            }
         }
         out
     }
@@ -66,8 +69,10 @@ impl Sha256 {
 
 fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
     let mut w = [0u32; 16];
-    for (w, c) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    for (i, c) in block.chunks_exact(4).enumerate() {
+        if let (Some(w), &[b0, b1, b2, b3]) = (w.get_mut(i), c) {
+            *w = u32::from_be_bytes([b0, b1, b2, b3]);
+        }
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
     for (t, k) in K.iter().enumerate() {

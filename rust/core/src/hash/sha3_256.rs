@@ -92,18 +92,21 @@ impl Sha3_256 {
         let lanes = &mut self.lanes;
         self.buf.finish_sponge(0x06, |b| absorb(lanes, b));
         let mut out = [0u8; 32];
-        for (dst, lane) in out.chunks_exact_mut(8).zip(self.lanes) {
-            dst.copy_from_slice(&lane.to_le_bytes());
+        // Index, not zip: see block.rs.
+        for (i, dst) in out.chunks_exact_mut(8).enumerate() {
+            if let Some(lane) = self.lanes.get(i) {
+                dst.copy_from_slice(&lane.to_le_bytes());
+            }
         }
         out
     }
 }
 
 fn absorb(lanes: &mut [u64; 25], block: &[u8; RATE]) {
-    for (lane, c) in lanes.iter_mut().zip(block.chunks_exact(8)) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        *lane ^= u64::from_le_bytes(b);
+    for (i, c) in block.chunks_exact(8).enumerate() {
+        if let (Some(lane), Ok(b)) = (lanes.get_mut(i), <[u8; 8]>::try_from(c)) {
+            *lane ^= u64::from_le_bytes(b);
+        }
     }
     keccak_f(lanes);
 }
