@@ -11,6 +11,16 @@ use kernel::prelude::*;
 #[path = "../core/src/lib.rs"]
 pub mod proto;
 
+#[path = "../abi/src/lib.rs"]
+pub mod abi;
+
+mod abs;
+mod conn;
+mod events;
+mod login;
+mod netlink;
+mod session;
+
 module! {
     type: Rsiscsi,
     name: "rsiscsi",
@@ -19,10 +29,12 @@ module! {
     license: "GPL",
 }
 
-struct Rsiscsi;
+struct Rsiscsi {
+    ctl: kernel::sync::Arc<netlink::Control>,
+}
 
 impl kernel::Module for Rsiscsi {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         // Digests guard every PDU once data flows: refuse to load if the core's
         // CRC32C, compiled by the kernel's rustc with the kernel's flags,
         // disagrees with RFC 3720's check value.
@@ -31,13 +43,17 @@ impl kernel::Module for Rsiscsi {
             pr_err!("rsiscsi: CRC32C self-test failed: {check:#010x}\n");
             return Err(EINVAL);
         }
+        let ctl = netlink::register(module)?;
         pr_info!("rsiscsi: loaded\n");
-        Ok(Rsiscsi)
+        Ok(Rsiscsi { ctl })
     }
 }
 
 impl Drop for Rsiscsi {
     fn drop(&mut self) {
+        // No new requests, then every session logs out before the queue and
+        // the family go away with `ctl`.
+        netlink::shutdown(&self.ctl);
         pr_info!("rsiscsi: unloaded\n");
     }
 }
