@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Command-line parsing.
+
+use crate::error::AdmError;
+use rsiscsi_abi::{Attr, Digest, DEFAULT_PORT};
+use std::net::{IpAddr, SocketAddr};
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Log in a new session.
+    Login(Box<LoginArgs>),
+    /// Log out sessions.
+    Logout(LogoutArgs),
+    /// List sessions (`-P 1`: details).
+    List {
+        /// Print level (0 or 1).
+        level: u8,
+        /// Only this session.
+        sid: Option<u32>,
+    },
+    /// Print events until killed.
+    Watch,
+    /// Send a hand-made request (tests of the kernel's validation).
+    DebugRaw(RawArgs),
+    /// Print usage.
+    Help,
+}
+
+/// `login` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginArgs {
+    /// --target.
+    pub target: String,
+    /// --portal.
+    pub portal: SocketAddr,
+    /// --initiator (default: /etc/iscsi/initiatorname.iscsi).
+    pub initiator: Option<String>,
+    /// --alias.
+    pub alias: Option<String>,
+    /// --chap USER:SECRET.
+    pub chap: Option<(String, String)>,
+    /// --mutual USER:SECRET.
+    pub mutual: Option<(String, String)>,
+    /// --source IP.
+    pub source: Option<IpAddr>,
+    /// --iface DEV.
+    pub iface: Option<String>,
+    /// --digest and --param values, as attributes.
+    pub params: Vec<(Attr, ParamValue)>,
+}
+
+/// A negotiation or timeout value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamValue {
+    /// u8 attribute.
+    U8(u8),
+    /// u16 attribute.
+    U16(u16),
+    /// u32 attribute.
+    U32(u32),
+}
+
+/// `logout` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutArgs {
+    /// One session.
+    Sid(u32),
+    /// Every session.
+    All,
+}
+
+/// `debug-raw` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawArgs {
+    /// Command number.
+    pub cmd: u8,
+    /// Send as a dump request.
+    pub dump: bool,
+    /// Attributes: type, payload.
+    pub attrs: Vec<(u16, Vec<u8>)>,
+}
+
+fn inval(m: impl Into<String>) -> AdmError {
+    AdmError::Invalid(m.into())
+}
+
+/// Parses `IP`, `IP:PORT`, `[IPv6]:PORT`, with an optional `,TPGT` suffix.
+pub fn parse_portal(s: &str) -> Result<SocketAddr, AdmError> {
+    let s = s.split(',').next().unwrap_or(s);
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let host = s.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, DEFAULT_PORT))
+        .map_err(|_| inval(format!("bad portal '{s}' (IP[:PORT])")))
+}
+
+fn user_secret(s: &str, what: &str) -> Result<(String, String), AdmError> {
+    match s.split_once(':') {
+        Some((u, p)) if !u.is_empty() && !p.is_empty() => Ok((u.into(), p.into())),
+        _ => Err(inval(format!("{what} must be USER:SECRET"))),
+    }
+}
+
+fn yes_no(v: &str) -> Result<u8, AdmError> {
+    match v {
+        "Yes" | "yes" => Ok(1),
+        "No" | "no" => Ok(0),
+        _ => Err(inval(format!("'{v}' is not Yes or No"))),
+    }
+}
+
+fn digest(v: &str) -> Result<u8, AdmError> {
+    match v {
+        "None" => Ok(Digest::None as u8),
+        "CRC32C" => Ok(Digest::Crc32c as u8),
+        "CRC32C,None" => Ok(Digest::PreferCrc32c as u8),
+        _ => Err(inval(format!("digest '{v}' (None, CRC32C or CRC32C,None)"))),
+    }
+}
+
+fn num<T: std::str::FromStr>(v: &str, key: &str) -> Result<T, AdmError> {
+    v.parse()
+        .map_err(|_| inval(format!("{key}: '{v}' is not a number in range")))
+}
+
+/// Parses one `--param Key=Value`.
+pub fn parse_param(s: &str) -> Result<(Attr, ParamValue), AdmError> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| inval(format!("--param {s}: Key=Value")))?;
+    use ParamValue::*;
+    Ok(match k {
+        "HeaderDigest" => (Attr::HeaderDigest, U8(digest(v)?)),
+        "DataDigest" => (Attr::DataDigest, U8(digest(v)?)),
+        "ImmediateData" => (Attr::ImmediateData, U8(yes_no(v)?)),
+        "InitialR2T" => (Attr::InitialR2t, U8(yes_no(v)?)),
+        "MaxBurstLength" => (Attr::MaxBurstLength, U32(num(v, k)?)),
+        "FirstBurstLength" => (Attr::FirstBurstLength, U32(num(v, k)?)),
+        "MaxRecvDataSegmentLength" => (Attr::MaxRecvDsl, U32(num(v, k)?)),
+        "ErrorRecoveryLevel" => (Attr::ErrorRecoveryLevel, U8(num(v, k)?)),
+        "MaxConnections" => (Attr::MaxConnections, U16(num(v, k)?)),
+        "NopInterval" | "noop_out_interval" => (Attr::NopInterval, U32(num(v, k)?)),
+        "NopTimeout" | "noop_out_timeout" => (Attr::NopTimeout, U32(num(v, k)?)),
+        "ReplacementTimeout" | "replacement_timeout" => (Attr::ReplacementTimeout, U32(num(v, k)?)),
+        _ => return Err(inval(format!("unknown parameter '{k}'"))),
+    })
+}
+
+fn hex(s: &str) -> Result<Vec<u8>, AdmError> {
+    if s.len() % 2 != 0 {
+        return Err(inval("hex payload needs an even number of digits"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| inval(format!("bad hex '{s}'"))))
+        .collect()
+}
+
+fn parse_raw_attr(s: &str, kind: &str) -> Result<(u16, Vec<u8>), AdmError> {
+    let (t, v) = s
+        .split_once('=')
+        .ok_or_else(|| inval("attribute: TYPE=VALUE"))?;
+    let t: u16 = num(t, "attribute type")?;
+    let data = match kind {
+        "--attr" => hex(v)?,
+        "--u32" => num::<u32>(v, "u32")?.to_ne_bytes().to_vec(),
+        _ => {
+            let mut b = v.as_bytes().to_vec();
+            b.push(0);
+            b
+        }
+    };
+    Ok((t, data))
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, AdmError> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Ok(Command::Help);
+    };
+    let mut it = rest.iter();
+    let value = |it: &mut std::slice::Iter<'_, String>, opt: &str| -> Result<String, AdmError> {
+        it.next()
+            .cloned()
+            .ok_or_else(|| inval(format!("{opt} needs a value")))
+    };
+    match sub.as_str() {
+        "login" => {
+            let (mut target, mut portal, mut initiator, mut alias) = (None, None, None, None);
+            let (mut chap, mut mutual, mut source, mut iface) = (None, None, None, None);
+            let mut params = Vec::new();
+            while let Some(o) = it.next() {
+                match o.as_str() {
+                    "--target" | "-T" => target = Some(value(&mut it, o)?),
+                    "--portal" | "-p" => portal = Some(parse_portal(&value(&mut it, o)?)?),
+                    "--initiator" | "-I" => initiator = Some(value(&mut it, o)?),
+                    "--alias" => alias = Some(value(&mut it, o)?),
+                    "--chap" => chap = Some(user_secret(&value(&mut it, o)?, "--chap")?),
+                    "--mutual" => mutual = Some(user_secret(&value(&mut it, o)?, "--mutual")?),
+                    "--digest" => {
+                        params.push((Attr::HeaderDigest, ParamValue::U8(Digest::Crc32c as u8)));
+                        params.push((Attr::DataDigest, ParamValue::U8(Digest::Crc32c as u8)));
+                    }
+                    "--source" => {
+                        let v = value(&mut it, o)?;
+                        source = Some(
+                            v.parse()
+                                .map_err(|_| inval(format!("bad source address '{v}'")))?,
+                        );
+                    }
+                    "--iface" => iface = Some(value(&mut it, o)?),
+                    "--param" => params.push(parse_param(&value(&mut it, o)?)?),
+                    _ => return Err(inval(format!("unknown login option '{o}'"))),
+                }
+            }
+            if mutual.is_some() && chap.is_none() {
+                return Err(inval("--mutual needs --chap"));
+            }
+            Ok(Command::Login(Box::new(LoginArgs {
+                target: target.ok_or_else(|| inval("login needs --target"))?,
+                portal: portal.ok_or_else(|| inval("login needs --portal"))?,
+                initiator,
+                alias,
+                chap,
+                mutual,
+                source,
+                iface,
+                params,
+            })))
+        }
+        "logout" => {
+            let mut r = None;
+            while let Some(o) = it.next() {
+                match o.as_str() {
+                    "--sid" | "-r" => r = Some(LogoutArgs::Sid(num(&value(&mut it, o)?, "--sid")?)),
+                    "--all" | "-u" => r = Some(LogoutArgs::All),
+                    _ => return Err(inval(format!("unknown logout option '{o}'"))),
+                }
+            }
+            Ok(Command::Logout(
+                r.ok_or_else(|| inval("logout needs --sid N or --all"))?,
+            ))
+        }
+        "list" | "session" => {
+            let (mut level, mut sid) = (0, None);
+            while let Some(o) = it.next() {
+                match o.as_str() {
+                    "-P" | "--print" => level = num(&value(&mut it, o)?, "-P")?,
+                    "--sid" | "-r" => sid = Some(num(&value(&mut it, o)?, "--sid")?),
+                    _ => return Err(inval(format!("unknown list option '{o}'"))),
+                }
+            }
+            Ok(Command::List { level, sid })
+        }
+        "watch" => match it.next() {
+            None => Ok(Command::Watch),
+            Some(o) => Err(inval(format!("unknown watch option '{o}'"))),
+        },
+        "debug-raw" => {
+            let (mut cmd, mut dump, mut attrs) = (None, false, Vec::new());
+            while let Some(o) = it.next() {
+                match o.as_str() {
+                    "--cmd" => cmd = Some(num(&value(&mut it, o)?, "--cmd")?),
+                    "--dump" => dump = true,
+                    "--attr" | "--u32" | "--str" => {
+                        attrs.push(parse_raw_attr(&value(&mut it, o)?, o)?)
+                    }
+                    _ => return Err(inval(format!("unknown debug-raw option '{o}'"))),
+                }
+            }
+            Ok(Command::DebugRaw(RawArgs {
+                cmd: cmd.ok_or_else(|| inval("debug-raw needs --cmd N"))?,
+                dump,
+                attrs,
+            }))
+        }
+        "help" | "--help" | "-h" => Ok(Command::Help),
+        other => Err(inval(format!("unknown command '{other}'"))),
+    }
+}
+
+/// Usage text.
+pub const USAGE: &str = "\
+usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--alias NAME]
+                        [--chap USER:SECRET [--mutual USER:SECRET]] [--digest]
+                        [--source IP] [--iface DEV] [--param Key=Value]...
+       rsiscsiadm logout --sid N | --all
+       rsiscsiadm list [-P 1] [--sid N]
+       rsiscsiadm watch
+--param keys: HeaderDigest, DataDigest (None|CRC32C|CRC32C,None), ImmediateData, InitialR2T
+  (Yes|No), MaxBurstLength, FirstBurstLength, MaxRecvDataSegmentLength, ErrorRecoveryLevel,
+  MaxConnections, NopInterval, NopTimeout, ReplacementTimeout (seconds)
+exit codes (iscsiadm's): 0 ok, 2 session not found, 5 login failed, 7 invalid argument,
+  12 rsiscsi.ko not loaded, 13 access denied, 15 session exists, 21 no objects found,
+  24 login authentication failed
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn login_full() {
+        let c = parse(&v("login --target iqn.t --portal 10.1.0.2 --initiator iqn.i --chap u:s:x \
+                          --mutual m:t --digest --source 10.1.0.1 --iface i0 --param InitialR2T=Yes \
+                          --param MaxBurstLength=65536"))
+        .unwrap();
+        let Command::Login(l) = c else { panic!() };
+        assert_eq!(l.portal, "10.1.0.2:3260".parse().unwrap());
+        assert_eq!(l.chap, Some(("u".into(), "s:x".into())));
+        assert_eq!(l.mutual, Some(("m".into(), "t".into())));
+        assert_eq!(l.iface.as_deref(), Some("i0"));
+        assert_eq!(
+            l.params,
+            vec![
+                (Attr::HeaderDigest, ParamValue::U8(1)),
+                (Attr::DataDigest, ParamValue::U8(1)),
+                (Attr::InitialR2t, ParamValue::U8(1)),
+                (Attr::MaxBurstLength, ParamValue::U32(65536)),
+            ]
+        );
+    }
+
+    #[test]
+    fn portals() {
+        assert_eq!(
+            parse_portal("10.1.0.2:3261").unwrap(),
+            "10.1.0.2:3261".parse().unwrap()
+        );
+        assert_eq!(
+            parse_portal("10.1.0.2:3260,1").unwrap(),
+            "10.1.0.2:3260".parse().unwrap()
+        );
+        assert_eq!(
+            parse_portal("[fd00::2]:3262").unwrap(),
+            "[fd00::2]:3262".parse().unwrap()
+        );
+        assert_eq!(
+            parse_portal("fd00::2").unwrap(),
+            "[fd00::2]:3260".parse().unwrap()
+        );
+        assert!(parse_portal("host").is_err());
+    }
+
+    #[test]
+    fn errors_are_invalid_argument() {
+        for bad in [
+            "login --portal 10.1.0.2",
+            "login --target t --portal 10.1.0.2 --mutual a:b",
+            "login --target t --portal 10.1.0.2 --chap nosecret",
+            "login --target t --portal 10.1.0.2 --param Bogus=1",
+            "login --target t --portal 10.1.0.2 --param ImmediateData=maybe",
+            "logout",
+            "frobnicate",
+        ] {
+            assert_eq!(parse(&v(bad)).unwrap_err().exit_code(), 7, "{bad}");
+        }
+    }
+
+    #[test]
+    fn logout_list_raw() {
+        assert_eq!(
+            parse(&v("logout --sid 3")).unwrap(),
+            Command::Logout(LogoutArgs::Sid(3))
+        );
+        assert_eq!(
+            parse(&v("logout --all")).unwrap(),
+            Command::Logout(LogoutArgs::All)
+        );
+        assert_eq!(
+            parse(&v("list -P 1")).unwrap(),
+            Command::List {
+                level: 1,
+                sid: None
+            }
+        );
+        let Command::DebugRaw(r) =
+            parse(&v("debug-raw --cmd 2 --u32 2=5 --attr 99=0a0b --str 3=x")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.cmd, 2);
+        assert_eq!(r.attrs[0], (2, 5u32.to_ne_bytes().to_vec()));
+        assert_eq!(r.attrs[1], (99, vec![10, 11]));
+        assert_eq!(r.attrs[2], (3, vec![b'x', 0]));
+    }
+}

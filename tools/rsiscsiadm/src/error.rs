@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Errors and exit codes (iscsiadm's: open-iscsi include/iscsi_err.h).
+
+use std::fmt;
+
+/// What went wrong, with the exit code it maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmError {
+    /// Bad command line or a value the kernel rejected as invalid (7).
+    Invalid(String),
+    /// The session named does not exist (2).
+    NoSession(String),
+    /// Login failed for another reason than authentication (5).
+    Login(String),
+    /// Login failed: authentication (24).
+    LoginAuth(String),
+    /// Not allowed: the caller lacks CAP_NET_ADMIN (13).
+    Access(String),
+    /// A session to this target and portal exists already (15).
+    Exists(String),
+    /// Nothing to list or log out (21).
+    NoObjects(String),
+    /// rsiscsi.ko is not loaded (12, transport not found).
+    NoModule,
+    /// Anything else (1).
+    Other(String),
+}
+
+impl AdmError {
+    /// iscsiadm's exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AdmError::Other(_) => 1,
+            AdmError::NoSession(_) => 2,
+            AdmError::Login(_) => 5,
+            AdmError::Invalid(_) => 7,
+            AdmError::NoModule => 12,
+            AdmError::Access(_) => 13,
+            AdmError::Exists(_) => 15,
+            AdmError::NoObjects(_) => 21,
+            AdmError::LoginAuth(_) => 24,
+        }
+    }
+}
+
+impl fmt::Display for AdmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdmError::Invalid(m) => write!(f, "invalid argument: {m}"),
+            AdmError::NoSession(m)
+            | AdmError::Access(m)
+            | AdmError::Exists(m)
+            | AdmError::NoObjects(m)
+            | AdmError::Other(m) => f.write_str(m),
+            AdmError::Login(m) | AdmError::LoginAuth(m) => write!(f, "login failed: {m}"),
+            AdmError::NoModule => {
+                f.write_str("rsiscsi.ko is not loaded (no \"rsiscsi\" netlink family)")
+            }
+        }
+    }
+}
+
+/// A netlink error reply: the errno (positive) and the kernel's extended
+/// ack message, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NlError {
+    /// Positive errno.
+    pub errno: i32,
+    /// Extended ack message.
+    pub msg: Option<String>,
+}
+
+impl NlError {
+    /// The message, or the errno's description.
+    pub fn text(&self) -> String {
+        match &self.msg {
+            Some(m) => m.clone(),
+            None => std::io::Error::from_raw_os_error(self.errno).to_string(),
+        }
+    }
+
+    /// The general mapping (EPERM and EINVAL for every command).
+    pub fn into_adm(self) -> AdmError {
+        match self.errno {
+            libc::EPERM => AdmError::Access(format!(
+                "permission denied: {} (rsiscsi needs CAP_NET_ADMIN)",
+                self.text()
+            )),
+            libc::EINVAL => AdmError::Invalid(self.text()),
+            libc::EEXIST => AdmError::Exists(format!("session exists: {}", self.text())),
+            _ => AdmError::Other(self.text()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_iscsiadm() {
+        assert_eq!(AdmError::LoginAuth(String::new()).exit_code(), 24);
+        assert_eq!(AdmError::Login(String::new()).exit_code(), 5);
+        assert_eq!(AdmError::Access(String::new()).exit_code(), 13);
+        assert_eq!(AdmError::Exists(String::new()).exit_code(), 15);
+        assert_eq!(AdmError::NoObjects(String::new()).exit_code(), 21);
+        assert_eq!(AdmError::NoSession(String::new()).exit_code(), 2);
+        assert_eq!(AdmError::Invalid(String::new()).exit_code(), 7);
+    }
+
+    #[test]
+    fn login_message() {
+        let e = AdmError::LoginAuth("authentication failed (0x0201)".into());
+        assert_eq!(
+            e.to_string(),
+            "login failed: authentication failed (0x0201)"
+        );
+    }
+
+    #[test]
+    fn errno_mapping() {
+        let e = NlError {
+            errno: libc::EPERM,
+            msg: None,
+        }
+        .into_adm();
+        assert_eq!(e.exit_code(), 13);
+        let e = NlError {
+            errno: libc::EINVAL,
+            msg: Some("x".into()),
+        }
+        .into_adm();
+        assert_eq!(e, AdmError::Invalid("x".into()));
+    }
+}
