@@ -108,6 +108,12 @@ fn tcp_failure(e: Error, what: &str) -> Failure {
         "network unreachable"
     } else if e == ECONNRESET {
         "connection reset by the target"
+    } else if e == ENODEV {
+        "no such interface"
+    } else if e == EADDRNOTAVAIL {
+        "source address is not local"
+    } else if e == EAFNOSUPPORT || e == EINVAL {
+        "address family mismatch"
     } else {
         "socket error"
     };
