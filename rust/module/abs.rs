@@ -10,5 +10,6 @@ pub(crate) mod net;
 pub(crate) mod random;
 pub(crate) mod workqueue;
 // Data plane (SCSI host and commands, scatterlist pages).
+pub(crate) mod net_pages;
 pub(crate) mod scsi;
 pub(crate) mod sg;

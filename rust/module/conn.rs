@@ -17,8 +17,8 @@ use kernel::sync::{Arc, Mutex};
 
 /// A connection in full feature phase: what the data path takes over.
 pub(crate) struct FullFeature {
-    /// The logged-in socket.
-    pub(crate) sock: TcpSocket,
+    /// The logged-in socket, shared with the data path while it runs.
+    pub(crate) sock: Arc<TcpSocket>,
     /// This connection's negotiated values (digests, data segment sizes).
     pub(crate) params: ConnectionParams,
     /// The next StatSN expected from the target (seed of the StatSN tracker).

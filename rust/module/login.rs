@@ -330,6 +330,8 @@ pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), 
             Ok(Progress::Done(done)) => {
                 let peer = sock.peer_addr().unwrap_or(sess.cfg.portal);
                 let local = sock.local_addr();
+                let sock = kernel::sync::Arc::new(sock, GFP_KERNEL)
+                    .map_err(|_| fail(ENOMEM, format_args!("out of memory")))?;
                 let ff = FullFeature {
                     sock,
                     params: done.negotiated.connection,

@@ -384,10 +384,25 @@ fn finish_login(
     );
     events::emit(ctl, sess, abi::EventKind::ConnUp, Some(conn.cid), b"");
     events::emit(ctl, sess, abi::EventKind::SessionUp, None, b"");
+    match crate::ffp::start(sess, conn) {
+        Ok(io) => sess.inner.lock().data_path = Some(io),
+        Err(e) => pr_err!(
+            "rsiscsi: session {}: data path failed to start: {:?}\n",
+            sess.sid,
+            e
+        ),
+    }
 }
 
 /// Logs `sess` out on a work item and waits; marks its connections down.
 fn run_teardown(ctl: &Control, sess: Arc<Session>) -> Result<(), Failure> {
+    // The SCSI host goes first, while its connections still carry the
+    // devices' final commands; the data path then hands the connections
+    // back for the logout below.
+    let io = sess.inner.lock().data_path.take();
+    if let Some(io) = io {
+        crate::ffp::stop(&sess, &io);
+    }
     let (erl, cmd_sn) = {
         let mut g = sess.inner.lock();
         g.state = abi::SessionState::LoggingOut;

@@ -17,9 +17,15 @@ pub mod abi;
 mod abs;
 mod conn;
 mod events;
+mod ffp;
+mod host;
+mod io;
+mod link;
 mod login;
 mod netlink;
+mod rx;
 mod session;
+mod tx;
 
 module! {
     type: Rsiscsi,

@@ -86,6 +86,8 @@ pub(crate) struct SessionInner {
     pub(crate) policy: Policy<MAX_CONNS>,
     /// Counters.
     pub(crate) stats: Stats,
+    /// The data path, once the leading connection is in full feature phase.
+    pub(crate) data_path: Option<Arc<crate::ffp::SessionIo>>,
 }
 
 /// One session.
@@ -132,6 +134,7 @@ impl Session {
                         conns,
                         policy: Policy::new(PolicyKind::RoundRobin),
                         stats: Stats::default(),
+                        data_path: None,
                     },
                     "Session::inner"
                 ),

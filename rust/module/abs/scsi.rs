@@ -132,7 +132,7 @@ pub struct CommandId(usize);
 /// initialised `T::CmdPriv`. Exactly one `Command` exists for it.
 pub struct Command<T: HostOps> {
     ptr: NonNull<ScsiCmnd>,
-    _p: PhantomData<T>,
+    _p: PhantomData<fn() -> T>,
 }
 
 // SAFETY: a `scsi_cmnd` owned by the driver may be used and completed from

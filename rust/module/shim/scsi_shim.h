@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * rsiscsi: the SCSI midlayer as seen from Rust. 7.3's bindings carry no
- * scsi/* header, so the host template lives here and Rust reaches hosts and
+ * SCSI header, so the host template lives here and Rust reaches hosts and
  * commands only through these functions (declared again in
  * rust/module/abs/scsi/ffi.rs).
  */

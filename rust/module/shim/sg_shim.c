@@ -14,6 +14,8 @@
 #include <linux/scatterlist.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
 
 #include "sg_shim.h"
 
@@ -132,6 +134,33 @@ int rsiscsi_sock_send_sg(struct socket *sock, struct scatterlist *sg,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Sends a PDU header (or padding and digest) with MSG_MORE: the pieces of a
+ * batch of PDUs leave in full segments; rsiscsi_sock_push() ends the batch.
+ */
+int rsiscsi_sock_send_buf(struct socket *sock, const void *buf, u32 len)
+{
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_MORE };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	while (msg_data_left(&msg)) {
+		int rc = sock_sendmsg(sock, &msg);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return -EPIPE;
+	}
+	return 0;
+}
+
+/* Sends what MSG_MORE held back. */
+void rsiscsi_sock_push(struct socket *sock)
+{
+	tcp_sock_set_cork(sock->sk, false);
 }
 
 int rsiscsi_sock_recv_sg(struct socket *sock, struct scatterlist *sg,

@@ -17,6 +17,8 @@ void rsiscsi_sg_entry(struct scatterlist *sg, u32 *offset, u32 *length);
 u32 rsiscsi_sg_crc32c(u32 crc, struct scatterlist *sg, u32 skip, u32 len);
 int rsiscsi_sock_send_sg(struct socket *sock, struct scatterlist *sg,
 			 u32 skip, u32 len, bool more, bool splice);
+int rsiscsi_sock_send_buf(struct socket *sock, const void *buf, u32 len);
+void rsiscsi_sock_push(struct socket *sock);
 int rsiscsi_sock_recv_sg(struct socket *sock, struct scatterlist *sg,
 			 u32 skip, u32 len);
 

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Page-level transfers on a [`TcpSocket`]: a command's data goes out of its
+//! scatterlist pages without a copy (`MSG_SPLICE_PAGES` over a `bio_vec`
+//! iterator) and comes in straight into them.
+//!
+//! The shim (`rust/module/shim/sg_shim.c`) builds the `bio_vec`s on its
+//! stack, so nothing is allocated per transfer.
+
+use super::net::TcpSocket;
+use super::sg::SgList;
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::prelude::*;
+
+extern "C" {
+    fn rsiscsi_sock_send_sg(
+        sock: *mut bindings::socket,
+        sg: *mut bindings::scatterlist,
+        skip: u32,
+        len: u32,
+        more: bool,
+        splice: bool,
+    ) -> c_int;
+    fn rsiscsi_sock_send_buf(sock: *mut bindings::socket, buf: *const c_void, len: u32) -> c_int;
+    fn rsiscsi_sock_push(sock: *mut bindings::socket);
+    fn rsiscsi_sock_recv_sg(
+        sock: *mut bindings::socket,
+        sg: *mut bindings::scatterlist,
+        skip: u32,
+        len: u32,
+    ) -> c_int;
+}
+
+impl TcpSocket {
+    /// Sends bytes `[skip, skip + len)` of `sg`, blocking until all are
+    /// queued. With `splice` the pages are referenced by the socket instead
+    /// of copied (pages that may not be, such as slab memory, are copied
+    /// anyway); the caller must keep them unchanged until the target has
+    /// acknowledged the data, which the command's lifetime guarantees.
+    /// `more` sets `MSG_MORE`: another piece of the same PDU or another PDU
+    /// follows right away.
+    pub(crate) fn send_sg(
+        &self,
+        sg: &SgList<'_>,
+        skip: u32,
+        len: u32,
+        more: bool,
+        splice: bool,
+    ) -> Result {
+        sg.check_range(skip, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the socket is valid (type invariant of `TcpSocket`); the
+        // list's entries and pages are valid for the borrow and the range
+        // lies inside it.
+        to_result(unsafe { rsiscsi_sock_send_sg(self.raw(), sg.as_raw(), skip, len, more, splice) })
+    }
+
+    /// Sends all of `buf` (a PDU header, padding, a digest), blocking, with
+    /// `MSG_MORE`: it stays queued until a full segment or [`Self::push`].
+    pub(crate) fn send_more(&self, buf: &[u8]) -> Result {
+        let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: the socket is valid and `buf` is readable for `len` bytes.
+        to_result(unsafe { rsiscsi_sock_send_buf(self.raw(), buf.as_ptr().cast(), len) })
+    }
+
+    /// Sends whatever `MSG_MORE` held back: the end of a batch of PDUs.
+    pub(crate) fn push(&self) {
+        // SAFETY: the socket is valid.
+        unsafe { rsiscsi_sock_push(self.raw()) }
+    }
+
+    /// Receives up to `len` bytes into `sg` at byte `skip` without waiting;
+    /// returns the count (0: the peer closed; `EAGAIN`: nothing queued).
+    pub(crate) fn recv_sg(&self, sg: &SgList<'_>, skip: u32, len: u32) -> Result<u32> {
+        sg.check_range(skip, len)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        // SAFETY: the socket is valid; the range lies inside the list, whose
+        // pages are writable by the command's owner for the borrow (the
+        // caller holds the `Command`, so nobody else touches them).
+        let r = unsafe { rsiscsi_sock_recv_sg(self.raw(), sg.as_raw(), skip, len) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(r as u32)
+    }
+}

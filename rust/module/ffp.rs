@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Full feature phase: the data path of a session.
+//!
+//! [`SessionIo`] is the session's I/O side: the SCSI host, the CmdSN window
+//! and the task table behind one spinlock (the only lock `queuecommand`
+//! takes, and it is per session), and the connections' [`ConnIo`]s by CID.
+//! Each [`ConnIo`] owns its socket and has a transmit, a receive and a
+//! liveness work item on the session's `WQ_MEM_RECLAIM` queue.
+//!
+//! Per-command state lives in the SCSI command's private area
+//! ([`crate::io::TaskIo`]); the session keeps the command itself in the slot
+//! its ITT indexes. A work item that moves a command's data over the socket
+//! (transmit: write data; receive: Data-In) "lends" the command out of its
+//! slot for the transfer, so no lock is held across socket calls; anyone else
+//! who needs that command waits on `returned` until it is back.
+#![forbid(unsafe_code)]
+
+use crate::abs::scsi::{Command, Host, HostByte, HostLimits};
+use crate::abs::workqueue::OwnedQueue;
+use crate::conn::{ConnState, Connection};
+use crate::io::TaskIo;
+use crate::link::ConnIo;
+use crate::proto::datain::DataInParams;
+use crate::proto::dataout::WriteParams;
+use crate::proto::keys::params::NegotiatedParams;
+use crate::proto::seq::CmdWindow;
+use crate::proto::task::{NewTask, TaskTable};
+use crate::session::Session;
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, Mutex, SpinLock, SpinLockGuard};
+
+/// Task table capacity: the host's `can_queue`, with room above LIO's
+/// default CmdSN window (64) for TMFs and pings, which take ITTs too.
+pub(crate) const TASKS: usize = 128;
+/// Connection slots (as the session's).
+pub(crate) const MAX_CONNS: usize = crate::session::MAX_CONNS;
+
+/// The session's data path.
+pub(crate) type SessionHost = Host<SessionIo>;
+
+/// Life of the data path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IoState {
+    /// Commands flow.
+    Running,
+    /// No usable connection; I/O is held (HOST_BUSY) until `deadline_ms`
+    /// (milliseconds on the session clock), then failed.
+    Recovering {
+        /// When held I/O starts failing with `DID_TRANSPORT_FAILFAST`.
+        deadline_ms: u64,
+    },
+    /// Recovery gave up: every command fails fast.
+    Failed,
+    /// Being torn down.
+    Stopping,
+}
+
+/// One command slot, indexed by the ITT's slot bits.
+pub(crate) struct CmdSlot {
+    /// The command, unless lent out or free.
+    pub(crate) cmd: Option<Command<SessionIo>>,
+    /// Lent to a work item for a data transfer.
+    pub(crate) lent: bool,
+    /// Identity of the command this slot holds (lent or not), for the
+    /// error handler.
+    pub(crate) id: Option<crate::abs::scsi::CommandId>,
+}
+
+/// A TMF or ping waiting for its response.
+#[derive(Clone, Copy)]
+pub(crate) struct CtrlWait {
+    /// Its ITT.
+    pub(crate) itt: u32,
+    /// The TMF Response byte, once received.
+    pub(crate) response: Option<u8>,
+}
+
+/// Session-wide I/O state, behind `SessionIo::inner`.
+pub(crate) struct IoInner {
+    pub(crate) state: IoState,
+    pub(crate) window: CmdWindow,
+    pub(crate) tasks: KBox<TaskTable<TASKS>>,
+    pub(crate) slots: KVec<CmdSlot>,
+    pub(crate) conns: [Option<Arc<ConnIo>>; MAX_CONNS],
+    pub(crate) tmf: [Option<CtrlWait>; 4],
+    /// Counters.
+    pub(crate) cmds: u64,
+    pub(crate) errors: u64,
+}
+
+impl IoInner {
+    /// The slot of `itt`.
+    pub(crate) fn slot_index(itt: u32) -> usize {
+        (itt & ((1u32 << TaskTable::<TASKS>::INDEX_BITS) - 1)) as usize
+    }
+
+    /// The connection to carry a new command. One connection today; the
+    /// MC/S policy slots in here.
+    pub(crate) fn pick_conn(&self) -> Option<&Arc<ConnIo>> {
+        self.conns.iter().flatten().find(|c| c.is_alive())
+    }
+
+    /// Applies ExpCmdSN / MaxCmdSN from a target PDU.
+    pub(crate) fn update_window(&mut self, exp: u32, max: u32) {
+        let u = self.window.update(exp, max);
+        if u.exp_cmd_sn_advanced {
+            self.tasks.acknowledge_through(exp);
+        }
+    }
+}
+
+/// Negotiated values the data path needs on every command.
+#[derive(Clone, Copy)]
+pub(crate) struct IoParams {
+    pub(crate) write: WriteParams,
+    pub(crate) datain: DataInParams,
+    pub(crate) erl: u8,
+    pub(crate) replacement_timeout_ms: u64,
+}
+
+/// The I/O side of a session.
+#[pin_data]
+pub(crate) struct SessionIo {
+    /// Session id, for messages.
+    pub(crate) sid: u32,
+    /// Negotiated values.
+    pub(crate) params: IoParams,
+    /// Window, tasks, commands, connections.
+    #[pin]
+    pub(crate) inner: SpinLock<IoInner>,
+    /// Signalled when a lent command comes back or a TMF response arrives.
+    #[pin]
+    pub(crate) returned: CondVar,
+    /// The SCSI host; taken out on teardown.
+    #[pin]
+    pub(crate) host: Mutex<Option<SessionHost>>,
+    /// Transmit, receive and liveness work.
+    pub(crate) queue: OwnedQueue,
+    /// Session clock origin.
+    pub(crate) epoch: kernel::time::Instant<kernel::time::Monotonic>,
+}
+
+impl SessionIo {
+    /// Milliseconds since the data path started.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis().max(0) as u64
+    }
+
+    fn new(sid: u32, params: IoParams, window: CmdWindow) -> Result<Arc<Self>> {
+        let mut slots = KVec::with_capacity(TASKS, GFP_KERNEL)?;
+        for _ in 0..TASKS {
+            slots.push(
+                CmdSlot {
+                    cmd: None,
+                    lent: false,
+                    id: None,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        // A const table is copied from .rodata into the allocation rather
+        // than built on the stack.
+        let tasks = KBox::new(const { TaskTable::<TASKS>::new() }, GFP_KERNEL)?;
+        let queue = OwnedQueue::new_reclaim(c"rsiscsi_io", true, true)?;
+        Arc::pin_init(
+            pin_init!(SessionIo {
+                sid,
+                params,
+                inner <- kernel::new_spinlock!(
+                    IoInner {
+                        state: IoState::Running,
+                        window,
+                        tasks,
+                        slots,
+                        conns: Default::default(),
+                        tmf: [None; 4],
+                        cmds: 0,
+                        errors: 0,
+                    },
+                    "SessionIo::inner"
+                ),
+                returned <- kernel::new_condvar!("SessionIo::returned"),
+                host <- kernel::new_mutex!(None, "SessionIo::host"),
+                queue,
+                epoch: kernel::time::Instant::now(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Starts a new command's task: numbers it, allocates its ITT and
+    /// fills its private state. `Err(())` when the window or the table is
+    /// full (the caller answers HOST_BUSY).
+    pub(crate) fn begin_task(
+        &self,
+        g: &mut IoInner,
+        cmd: &mut Command<SessionIo>,
+        cid: u16,
+    ) -> core::result::Result<u32, ()> {
+        use crate::abs::scsi::DataDirection as D;
+        use crate::proto::task::Direction;
+        if !g.window.can_send() || g.tasks.is_full() {
+            return Err(());
+        }
+        let dir = match cmd.direction() {
+            D::None => Direction::None,
+            D::Read => Direction::Read,
+            D::Write => Direction::Write,
+            D::Bidirectional => Direction::Bidirectional,
+        };
+        let lun = crate::proto::pdu::Lun::from_linux(cmd.lun());
+        let length = cmd.transfer_length();
+        let cmd_sn = g.window.next_cmd_sn();
+        let itt = g
+            .tasks
+            .insert(NewTask {
+                lun,
+                cmd_sn,
+                immediate: false,
+                cid,
+                direction: dir,
+                expected_transfer_length: length,
+            })
+            .map_err(|_| ())?;
+        let p = self.params;
+        match TaskIo::new(itt, cid, cmd_sn, lun, dir, length, p.write, p.datain) {
+            Some(t) => {
+                *cmd.priv_mut() = Some(t);
+                // Consumes the CmdSN checked by `can_send` above.
+                let _ = g.window.assign();
+                Ok(itt)
+            }
+            None => {
+                g.tasks.remove(itt);
+                Err(())
+            }
+        }
+    }
+
+    /// Hands back a lent command; if the session failed meanwhile, returns
+    /// it to the caller to fail.
+    pub(crate) fn give_back(
+        &self,
+        g: &mut IoInner,
+        itt: u32,
+        cmd: Command<SessionIo>,
+    ) -> Option<Command<SessionIo>> {
+        let still_live = g.tasks.get(itt).is_some();
+        let Some(slot) = g.slots.get_mut(IoInner::slot_index(itt)) else {
+            return Some(cmd);
+        };
+        slot.lent = false;
+        self.returned.notify_all();
+        if !still_live {
+            if slot.cmd.is_none() {
+                slot.id = None;
+            }
+            return Some(cmd);
+        }
+        slot.cmd = Some(cmd);
+        None
+    }
+
+    /// Takes the command of `itt` out of its slot for good (completion),
+    /// waiting if it is lent. `None` if the task is unknown.
+    pub(crate) fn finish_task(
+        &self,
+        g: &mut SpinLockGuard<'_, IoInner>,
+        itt: u32,
+    ) -> Option<Command<SessionIo>> {
+        loop {
+            g.tasks.get(itt)?;
+            let idx = IoInner::slot_index(itt);
+            let lent = g.slots.get(idx)?.lent;
+            if !lent {
+                g.tasks.remove(itt);
+                let slot = g.slots.get_mut(idx)?;
+                slot.id = None;
+                return slot.cmd.take();
+            }
+            self.returned.wait(g);
+        }
+    }
+
+    /// Frees every task and fails its command (a lent one is failed by
+    /// its borrower when it comes back). Takes one at a time so nothing is
+    /// allocated and no command completes under the lock.
+    pub(crate) fn fail_all(&self, host: HostByte) {
+        loop {
+            let victim = {
+                let mut g = self.inner.lock();
+                let Some(itt) = g.tasks.iter().next().map(|t| t.itt) else {
+                    for w in g.tmf.iter_mut().flatten() {
+                        w.response.get_or_insert(0xff);
+                    }
+                    self.returned.notify_all();
+                    return;
+                };
+                g.tasks.remove(itt);
+                let idx = IoInner::slot_index(itt);
+                g.slots.get_mut(idx).and_then(|s| {
+                    s.id = None;
+                    s.cmd.take()
+                })
+            };
+            if let Some(c) = victim {
+                c.fail(host);
+            }
+        }
+    }
+
+    /// The connection `cid` failed: recover, or hold I/O while recovery
+    /// may still happen.
+    pub(crate) fn connection_failed(&self, cid: u16) {
+        let now = self.now_ms();
+        let none_left = {
+            let mut g = self.inner.lock();
+            // The dead ConnIo stays in its slot until teardown so its work
+            // items can finish; `pick_conn` skips it.
+            let _ = cid;
+            let none_left = g.pick_conn().is_none();
+            if none_left && g.state == IoState::Running {
+                g.state = if self.params.replacement_timeout_ms == 0 {
+                    IoState::Failed
+                } else {
+                    IoState::Recovering {
+                        deadline_ms: now + self.params.replacement_timeout_ms,
+                    }
+                };
+            }
+            none_left
+        };
+        if none_left {
+            // Outstanding commands are retried by the midlayer
+            // (DID_TRANSPORT_DISRUPTED does not count against retries);
+            // new ones are held by queuecommand until the deadline.
+            self.fail_all(HostByte::TransportDisrupted);
+        }
+    }
+}
+
+/// Starts the data path on `conn`, just logged in to full feature phase:
+/// the first connection creates the session's I/O side and its SCSI host
+/// (and scans it); later ones join it.
+pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<SessionIo>> {
+    let (negotiated, window) = {
+        let g = sess.inner.lock();
+        (g.negotiated.ok_or(EINVAL)?, g.window)
+    };
+    let io = SessionIo::new(sess.sid, io_params(sess, &negotiated), window)?;
+    let ff = conn.take_full_feature().ok_or(ENOTCONN)?;
+    let (ff, link) = ConnIo::start(&io, conn.cid, ff, sess);
+    if let Some(ff) = ff {
+        conn.inner.lock().state = ConnState::FullFeature(ff);
+    }
+    let link = link?;
+    if let Some(slot) = io.inner.lock().conns.get_mut(usize::from(conn.cid)) {
+        *slot = Some(link.clone());
+    }
+    link.kick_rx();
+    link.arm_nop();
+
+    let lim = HostLimits::from_negotiated(
+        TASKS as u32,
+        negotiated.session.max_burst_length,
+        negotiated.connection.data_digest == crate::proto::keys::params::DigestType::Crc32c,
+    );
+    let setup = (|| {
+        let mut host = Host::new(io.clone(), &lim)?;
+        host.add()?;
+        let no = host.host_no();
+        *io.host.lock() = Some(host);
+        pr_info!("rsiscsi: session {} is SCSI host{}\n", sess.sid, no);
+        Ok(())
+    })();
+    if let Err(e) = setup {
+        stop(sess, &io);
+        return Err(e);
+    }
+    if let Some(h) = io.host.lock().as_ref() {
+        h.scan();
+    }
+    Ok(io)
+}
+
+fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
+    IoParams {
+        write: WriteParams::from_negotiated(n),
+        datain: DataInParams::from_negotiated(n),
+        erl: n.session.error_recovery_level,
+        replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,
+    }
+}
+
+/// Tears the data path down: removes the SCSI host (its devices flush
+/// through the still-running connections), then stops the connections,
+/// fails whatever is left and leaves the connections' sockets, CmdSN and
+/// ExpStatSN to the control plane for the logout.
+pub(crate) fn stop(sess: &Session, io: &Arc<SessionIo>) {
+    let host = io.host.lock().take();
+    if let Some(mut h) = host {
+        h.remove();
+        // Dropped after the connections stop: the host holds an `Arc` to
+        // `io`, and no callback runs after `remove`.
+        drop(h);
+    }
+    let conns: [Option<Arc<ConnIo>>; MAX_CONNS] = {
+        let mut g = io.inner.lock();
+        g.state = IoState::Stopping;
+        core::mem::take(&mut g.conns)
+    };
+    for c in conns.iter().flatten() {
+        c.stop("session teardown");
+    }
+    io.fail_all(HostByte::NoConnect);
+    for c in conns.iter().flatten() {
+        c.wait_stopped();
+    }
+    io.queue.flush();
+    // The control plane logs out with the numbers the data path reached.
+    for c in conns.iter().flatten() {
+        for conn in sess.connections().iter().filter(|x| x.cid == c.cid) {
+            if let ConnState::FullFeature(ff) = &mut conn.inner.lock().state {
+                ff.exp_stat_sn = c.exp_stat_sn();
+            }
+        }
+    }
+    let window = io.inner.lock().window;
+    sess.inner.lock().window = window;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The session as a SCSI host: `queuecommand` and the error handler.
+//!
+//! `queuecommand` takes only the session's spinlock (no global lock), does
+//! not sleep and allocates nothing: the CmdSN, ITT and per-command state
+//! come from fixed tables, and the command goes onto its connection's
+//! transmit ring. The error handler may sleep: it sends a TMF and waits
+//! for the response.
+#![forbid(unsafe_code)]
+
+use crate::abs::scsi::{Busy, Command, CommandId, EhCommand, HostByte, HostOps};
+use crate::ffp::{CtrlWait, IoInner, IoState, SessionIo};
+use crate::io::TaskIo;
+use crate::link::{ConnIo, Ctrl};
+use crate::proto::pdu::Lun;
+use crate::proto::task::{Direction, NewTask};
+use crate::proto::tmf::{self, TmfRequest, TmfVerdict};
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVarTimeoutResult};
+
+/// How long the error handler waits for a TMF response.
+const TMF_TIMEOUT_MS: u32 = 10_000;
+
+impl HostOps for SessionIo {
+    type CmdPriv = Option<TaskIo>;
+
+    fn queue_command(&self, mut cmd: Command<Self>) -> Result<(), Busy<Self>> {
+        let now = self.now_ms();
+        let conn = {
+            let mut g = self.inner.lock();
+            match g.state {
+                IoState::Running => {}
+                IoState::Recovering { deadline_ms } if now < deadline_ms => {
+                    return Err(Busy(cmd));
+                }
+                IoState::Recovering { .. } => {
+                    g.state = IoState::Failed;
+                    drop(g);
+                    cmd.fail(HostByte::TransportFailfast);
+                    return Ok(());
+                }
+                IoState::Failed | IoState::Stopping => {
+                    drop(g);
+                    cmd.fail(HostByte::TransportFailfast);
+                    return Ok(());
+                }
+            }
+            let Some(conn) = g.pick_conn().cloned() else {
+                return Err(Busy(cmd));
+            };
+            let Ok(itt) = self.begin_task(&mut g, &mut cmd, conn.cid) else {
+                return Err(Busy(cmd));
+            };
+            if let Some(t) = cmd.priv_mut().as_mut() {
+                t.tx_queued = true;
+            }
+            let id = cmd.id();
+            let idx = IoInner::slot_index(itt);
+            if let Some(slot) = g.slots.get_mut(idx) {
+                slot.cmd = Some(cmd);
+                slot.id = Some(id);
+            }
+            g.cmds += 1;
+            conn.ring.lock().push_itt(itt);
+            conn
+        };
+        conn.kick_tx();
+        Ok(())
+    }
+
+    fn abort(&self, cmd: &EhCommand) -> bool {
+        let Some((itt, cmd_sn, lun, conn)) = self.find(cmd.id()) else {
+            // Completed before the error handler got to it.
+            return true;
+        };
+        let req = TmfRequest::AbortTask {
+            referenced_task_tag: itt,
+            ref_cmd_sn: cmd_sn,
+        };
+        match self.tmf(&conn, req, lun) {
+            Some(TmfVerdict::Done) | Some(TmfVerdict::TaskGone) => {
+                self.release(|t| t == itt);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn device_reset(&self, cmd: &EhCommand) -> bool {
+        let lun = Lun::from_linux(cmd.lun());
+        let Some(conn) = self.inner.lock().pick_conn().cloned() else {
+            return false;
+        };
+        match self.tmf(&conn, TmfRequest::LogicalUnitReset, lun) {
+            Some(TmfVerdict::Done) => {
+                self.release_lun(lun);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn target_reset(&self, _cmd: &EhCommand) -> bool {
+        let Some(conn) = self.inner.lock().pick_conn().cloned() else {
+            return false;
+        };
+        match self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
+            Some(TmfVerdict::Done) => {
+                self.release(|_| true);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl SessionIo {
+    /// The live task of the command `id`: its ITT, CmdSN, LUN and
+    /// connection.
+    fn find(&self, id: CommandId) -> Option<(u32, u32, Lun, Arc<ConnIo>)> {
+        let g = self.inner.lock();
+        let t = g.tasks.iter().find(|t| {
+            g.slots
+                .get(IoInner::slot_index(t.itt))
+                .is_some_and(|s| s.id == Some(id))
+        })?;
+        let conn = g
+            .conns
+            .get(usize::from(t.cid))
+            .and_then(|c| c.clone())
+            .filter(|c| c.is_alive())
+            .or_else(|| g.pick_conn().cloned())?;
+        Some((t.itt, t.cmd_sn, t.lun, conn))
+    }
+
+    /// Sends `req` on `conn` and waits for its response; `None` on timeout
+    /// or when the connection failed.
+    fn tmf(&self, conn: &Arc<ConnIo>, req: TmfRequest, lun: Lun) -> Option<TmfVerdict> {
+        let response = self.ctrl_exchange(conn, lun, |itt| Ctrl::Tmf { req, lun, itt })?;
+        Some(tmf::interpret(&req, response))
+    }
+
+    /// Allocates an ITT, queues the control PDU `make(itt)` and waits for
+    /// the response byte (TMF or Logout Response).
+    pub(crate) fn ctrl_exchange(
+        &self,
+        conn: &Arc<ConnIo>,
+        lun: Lun,
+        make: impl FnOnce(u32) -> Ctrl,
+    ) -> Option<u8> {
+        let itt = {
+            let mut g = self.inner.lock();
+            let cmd_sn = g.window.immediate_cmd_sn();
+            let itt = g
+                .tasks
+                .insert(NewTask {
+                    lun,
+                    cmd_sn,
+                    immediate: true,
+                    cid: conn.cid,
+                    direction: Direction::None,
+                    expected_transfer_length: 0,
+                })
+                .ok()?;
+            match g.tmf.iter_mut().find(|w| w.is_none()) {
+                Some(w) => {
+                    *w = Some(CtrlWait {
+                        itt,
+                        response: None,
+                    })
+                }
+                None => {
+                    g.tasks.remove(itt);
+                    return None;
+                }
+            }
+            itt
+        };
+        conn.queue_ctrl(make(itt));
+        let mut g = self.inner.lock();
+        let deadline = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
+        let response = loop {
+            let r = g
+                .tmf
+                .iter()
+                .flatten()
+                .find(|w| w.itt == itt)
+                .and_then(|w| w.response);
+            if r.is_some() || !conn.is_alive() {
+                break r;
+            }
+            match self.returned.wait_interruptible_timeout(&mut g, deadline) {
+                CondVarTimeoutResult::Woken { .. } => {}
+                _ => break None,
+            }
+        };
+        for w in g.tmf.iter_mut() {
+            if w.is_some_and(|w| w.itt == itt) {
+                *w = None;
+            }
+        }
+        g.tasks.remove(itt);
+        // 0xff marks "connection failed" (set by fail_all).
+        response.filter(|r| *r != 0xff)
+    }
+
+    /// Hands the commands of the tasks `pick` selects back to the error
+    /// handler and frees the tasks.
+    fn release(&self, pick: impl Fn(u32) -> bool) {
+        loop {
+            let cmd = {
+                let mut g = self.inner.lock();
+                let Some(itt) = g
+                    .tasks
+                    .iter()
+                    .find(|t| {
+                        pick(t.itt)
+                            && g.slots
+                                .get(IoInner::slot_index(t.itt))
+                                .is_some_and(|s| s.id.is_some())
+                    })
+                    .map(|t| t.itt)
+                else {
+                    return;
+                };
+                let c = self.finish_task(&mut g, itt);
+                if let Some(s) = g.slots.get_mut(IoInner::slot_index(itt)) {
+                    s.id = None;
+                }
+                c
+            };
+            if let Some(c) = cmd {
+                c.release_to_eh();
+            }
+        }
+    }
+
+    fn release_lun(&self, lun: Lun) {
+        let itts = {
+            let g = self.inner.lock();
+            let mut mask = [false; crate::ffp::TASKS];
+            for t in g.tasks.iter().filter(|t| t.lun == lun) {
+                if let Some(m) = mask.get_mut(IoInner::slot_index(t.itt)) {
+                    *m = true;
+                }
+            }
+            mask
+        };
+        self.release(|itt| itts.get(IoInner::slot_index(itt)).copied().unwrap_or(false));
+    }
+}
