@@ -51,6 +51,7 @@ wait_for() {
 # net_setup N: a target namespace reached over N veth paths, each its own subnet.
 net_setup() {
 	local n=${1:-2} i
+	net_teardown
 	ip netns add "$TGT_NS"
 	ip -n "$TGT_NS" link set lo up
 	for ((i = 0; i < n; i++)); do
@@ -66,8 +67,15 @@ net_setup() {
 	done
 }
 
+# The namespace itself may outlive "ip netns del" while sockets still hold it,
+# and its veth ends with it: delete the pairs from this side, explicitly.
 net_teardown() {
+	local l
+	for l in /sys/class/net/i[0-9]*; do
+		[ -e "$l" ] && ip link del "${l##*/}" 2>/dev/null
+	done
 	ip netns del "$TGT_NS" 2>/dev/null || true
+	return 0
 }
 
 # lio_setup [--size MiB] [--fileio] [--acl IQN]... [--demo] [--erl N]
