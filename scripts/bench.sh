@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make bench`: rsiscsi against open-iscsi (iscsi_tcp) on the same LIO target
+# and path, in the same boot of the bench kernel (no debug options). Under TCG
+# absolute figures mean nothing; the ratios do. Not a test: it asserts nothing.
+# BENCH_RUNTIME=N sets fio's seconds per point (default 8).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+"$RSISCSI_TOP/scripts/setup.sh"
+out=$RSISCSI_TOP/build/bench
+mkdir -p "$out"
+"$RSISCSI_TOP/scripts/vm-run.sh" -v bench -t 1800 -m 3G -l "$out/console.log" -- \
+	env BENCH_RUNTIME="${BENCH_RUNTIME:-8}" ./bench.sh | tee "$out/guest.log" | grep -E '^(BENCH|# )' || true
+
+awk '$1 == "BENCH" {
+	k = $3; who = $2
+	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	iops[who, k] += $4; mbs[who, k] += $5; cpu[who, k] += $6; runs[who, k]++
+}
+END {
+	if (n == 0) { print "no results: see build/bench/console.log"; exit 1 }
+	printf "\n%-18s %21s %21s %7s %21s %7s %23s %7s\n", "workload", "IOPS open-iscsi", "IOPS rsiscsi", "ratio",
+		"MB/s open-iscsi", "ratio", "CPU us/IO oi / rs", "ratio"
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		oi = "open-iscsi"; rs = "rsiscsi"
+		if (!runs[oi, k] || !runs[rs, k]) continue
+		io = iops[oi, k] / runs[oi, k]; ir = iops[rs, k] / runs[rs, k]
+		mo = mbs[oi, k] / runs[oi, k]; mr = mbs[rs, k] / runs[rs, k]
+		co = cpu[oi, k] / runs[oi, k]; cr = cpu[rs, k] / runs[rs, k]
+		printf "%-18s %21.0f %21.0f %6.2fx %10.1f / %-8.1f %6.2fx %11.1f / %-9.1f %6.2fx\n", k, io, ir, ir / io, mo, mr, mr / mo, co, cr, co / cr
+	}
+	print "\nratios: rsiscsi / open-iscsi for IOPS and MB/s (higher is better); open-iscsi / rsiscsi for CPU per I/O (higher is better)."
+}' "$out/guest.log" | tee "$out/table.txt"
