@@ -55,6 +55,7 @@ pub(crate) struct Registry {
 /// Creates and registers the family.
 pub(crate) fn register(module: &'static ThisModule) -> Result<Arc<Control>> {
     let wq = OwnedQueue::new_reclaim(c"rsiscsi_ctl", true, false)?;
+    crate::abs::workqueue::self_test(&wq)?;
     let reg = Registry {
         sessions: KBox::pin_init(
             kernel::new_mutex!(KVec::new(), "Registry::sessions"),
