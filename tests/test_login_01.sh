@@ -1,7 +1,8 @@
 #!/bin/bash
 # rsiscsi logs in to LIO over path 0 through rsiscsiadm (login in the kernel,
 # over netlink): LIO sees the session logged in with ERL 2, `rsiscsiadm list`
-# shows it iscsiadm-style, and a logout leaves LIO without a session.
+# shows it iscsiadm-style, and a logout, announced on the events group,
+# leaves LIO without a session.
 # timeout=120
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -36,8 +37,17 @@ rsiscsiadm login --target "$TARGET_IQN" --portal "$(tgt_ip 0)" --initiator "$RS_
 rc=$?
 [ "$rc" = 15 ] || fail "duplicate login exited $rc, want 15"
 
+rsiscsiadm watch >/tmp/rs_events &
+watcher=$!
+sleep 0.5
 out=$(rsiscsiadm logout --sid "$sid" 2>&1) || fail "logout failed: $out"
 log "$out"
+wait_for 5 grep -q "^session-down sid=$sid target=$TARGET_IQN reason=logout" /tmp/rs_events ||
+	fail "no session-down event: $(cat /tmp/rs_events)"
+grep -q "^conn-down sid=$sid cid=0 target=$TARGET_IQN reason=logout" /tmp/rs_events ||
+	fail "no conn-down event: $(cat /tmp/rs_events)"
+kill "$watcher"
+wait "$watcher" 2>/dev/null
 wait_for 10 bash -c "! grep -q TARG_SESS_STATE_LOGGED_IN '$TPG/acls/$RS_IQN/info'" ||
 	fail "LIO still has the session after logout: $(lio_info "$RS_IQN")"
 rsiscsiadm list >/dev/null 2>&1

@@ -9,7 +9,7 @@
 //! connection was taken back from it).
 #![forbid(unsafe_code)]
 
-use crate::abs::net::{ConnectSpec, TcpSocket};
+use crate::abs::net::{ConnectSpec, TcpSocket, TcpState};
 use crate::abs::random;
 use crate::conn::FullFeature;
 use crate::proto::chap::{ChapConfig, ChapError, Credentials};
@@ -42,6 +42,9 @@ const CHAP_ALGORITHMS: [Algorithm; 3] = [Algorithm::Sha256, Algorithm::Sha1, Alg
 /// Length of our CHAP challenge (RFC 7143 §12.1.3 asks for at least the
 /// digest length to resist replay).
 const CHAP_CHALLENGE_LEN: usize = 32;
+/// Shortest keepalive idle time and grace period, in seconds, whatever the
+/// NOP settings (0 turns NOP-Out pings off, not TCP's checks).
+const MIN_LIVENESS_S: u32 = 5;
 /// ITT of the logout request (the only task on the connection then).
 const LOGOUT_ITT: u32 = 0x4c4f_0000;
 
@@ -328,6 +331,14 @@ pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), 
         match login.handle_response(&inb.bhs, &inb.data) {
             Ok(Progress::Transmit) => {}
             Ok(Progress::Done(done)) => {
+                // TCP's own liveness checks back up the NOP-Out pings: an
+                // idle dead path is probed, and unacknowledged data fails
+                // the connection instead of waiting for retransmissions to
+                // give up (minutes).
+                let idle = sess.cfg.nop_interval.max(MIN_LIVENESS_S);
+                let grace = sess.cfg.nop_timeout.max(MIN_LIVENESS_S);
+                sock.set_keepalive(idle, (idle + grace).saturating_mul(1000))
+                    .map_err(|e| tcp_failure(e, "keepalive"))?;
                 let peer = sock.peer_addr().unwrap_or(sess.cfg.portal);
                 let local = sock.local_addr();
                 let sock = kernel::sync::Arc::new(sock, GFP_KERNEL)
@@ -367,6 +378,16 @@ pub(crate) fn logout_session(ff: FullFeature, erl: u8, cmd_sn: u32) -> Result<()
     let mut bhs: Bhs = [0; BHS_LEN];
     req.encode(&mut bhs)
         .map_err(|e| fail(EINVAL, format_args!("logout: {e:?}")))?;
+    // A connection the target already closed or reset cannot carry the
+    // logout: say so instead of waiting for a response that cannot come.
+    let st = ff.sock.state();
+    if st != TcpState::Established {
+        ff.sock.shutdown();
+        return Err(fail(
+            ENOTCONN,
+            format_args!("connection already closed ({st:?}), no logout exchanged"),
+        ));
+    }
     ff.sock
         .set_timeouts(RESPONSE_TIMEOUT_MS, RESPONSE_TIMEOUT_MS);
     let r = (|| {

@@ -11,7 +11,6 @@ use crate::abs::net::{IpAddr, SockAddr};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
 use crate::conn::{ConnState, Connection};
-use crate::events;
 use crate::login::{self, Failure};
 use crate::proto::keys::params::{DigestPref, DigestType, InitiatorParams};
 use crate::proto::login::{Isid, LoginDone};
@@ -328,7 +327,7 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
             return Err(err_msg(req, EEXIST, "session exists"));
         }
         let sid = reg.next_sid.fetch_add(1, Ordering::Relaxed);
-        let (sess, lead) = Session::new(sid, net, new_isid(), cfg)?;
+        let (sess, lead) = Session::new(sid, net, new_isid(), cfg, ctl.into())?;
         g.push(sess.clone(), GFP_KERNEL)?;
         (sess, lead)
     };
@@ -343,7 +342,7 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
     };
     match r {
         Ok((ff, done)) => {
-            finish_login(&ctl, &sess, &lead, ff, done);
+            finish_login(&sess, &lead, ff, done);
             req.reply(Cmd::SessionCreate, |w| w.put_u32(Attr::Sid, sess.sid))
         }
         Err(f) => {
@@ -363,7 +362,6 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
 /// Records a successful leading login and announces it. The connection
 /// then sits in full feature phase, ready for the data path to take over.
 fn finish_login(
-    ctl: &Control,
     sess: &Arc<Session>,
     conn: &Arc<Connection>,
     ff: crate::conn::FullFeature,
@@ -383,8 +381,8 @@ fn finish_login(
         done.tsih,
         done.negotiated.session.error_recovery_level
     );
-    events::emit(ctl, sess, abi::EventKind::ConnUp, Some(conn.cid), b"");
-    events::emit(ctl, sess, abi::EventKind::SessionUp, None, b"");
+    sess.emit(abi::EventKind::ConnUp, Some(conn.cid), b"");
+    sess.emit(abi::EventKind::SessionUp, None, b"");
     match crate::ffp::start(sess, conn) {
         Ok(io) => sess.inner.lock().data_path = Some(io),
         Err(e) => pr_err!(
@@ -435,9 +433,9 @@ fn run_teardown(ctl: &Control, sess: Arc<Session>) -> Result<(), Failure> {
         }),
     };
     for c in sess.connections().iter() {
-        events::emit(ctl, &sess, abi::EventKind::ConnDown, Some(c.cid), b"logout");
+        sess.emit(abi::EventKind::ConnDown, Some(c.cid), b"logout");
     }
-    events::emit(ctl, &sess, abi::EventKind::SessionDown, None, b"logout");
+    sess.emit(abi::EventKind::SessionDown, None, b"logout");
     pr_info!("rsiscsi: session {}: logged out\n", sess.sid);
     r
 }

@@ -9,6 +9,7 @@ use crate::abi;
 use crate::abs::genl::Net;
 use crate::abs::net::{IpAddr, SockAddr};
 use crate::conn::{ConnState, Connection};
+use crate::netlink::Control;
 use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
 use crate::proto::login::Isid;
 use crate::proto::policy::{Policy, PolicyKind};
@@ -101,6 +102,10 @@ pub(crate) struct Session {
     pub(crate) isid: Isid,
     /// Configuration.
     pub(crate) cfg: SessionConfig,
+    /// Where events go (the netlink family). The registry inside it lists
+    /// this session until teardown, so this reference cycle is broken by
+    /// every removal from the registry.
+    ctl: Arc<Control>,
     /// Mutable state.
     #[pin]
     pub(crate) inner: Mutex<SessionInner>,
@@ -114,6 +119,7 @@ impl Session {
         net: Net,
         isid: Isid,
         cfg: SessionConfig,
+        ctl: Arc<Control>,
     ) -> Result<(Arc<Session>, Arc<Connection>)> {
         let lead = Connection::new(0, cfg.portal)?;
         let mut conns: [Option<Arc<Connection>>; MAX_CONNS] = Default::default();
@@ -124,6 +130,7 @@ impl Session {
                 net,
                 isid,
                 cfg,
+                ctl,
                 inner <- kernel::new_mutex!(
                     SessionInner {
                         state: abi::SessionState::LoggingIn,
@@ -142,6 +149,13 @@ impl Session {
             GFP_KERNEL,
         )?;
         Ok((s, lead))
+    }
+
+    /// Multicasts event `kind` about this session (and connection `cid`)
+    /// to the `events` group of its namespace, with an optional `reason`.
+    /// Any context that may sleep briefly (it allocates with GFP_KERNEL).
+    pub(crate) fn emit(&self, kind: abi::EventKind, cid: Option<u16>, reason: &[u8]) {
+        crate::events::emit(&self.ctl, self, kind, cid, reason);
     }
 
     /// Every connection in a slot.

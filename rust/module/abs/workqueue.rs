@@ -82,6 +82,7 @@ impl Drop for OwnedQueue {
 /// item was queued.
 ///
 /// Must not be called from the work item itself.
+#[expect(dead_code, reason = "for the data path's teardown of its work items")]
 pub(crate) fn cancel_work_sync<T, const ID: u64>(this: &Arc<T>) -> bool
 where
     T: WorkItem<ID, Pointer = Arc<T>> + HasWork<T, ID>,
