@@ -347,7 +347,19 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
         let g = sess.inner.lock();
         (g.negotiated.ok_or(EINVAL)?, g.window)
     };
-    let io = SessionIo::new(sess.sid, io_params(sess, &negotiated), window)?;
+    let params = io_params(sess, &negotiated);
+    let w = params.write;
+    pr_info!(
+        "session {}: ImmediateData={} InitialR2T={} FirstBurstLength={} MaxBurstLength={} MaxXmitDataSegmentLength={} MaxOutstandingR2T={}\n",
+        sess.sid,
+        w.immediate_data,
+        w.initial_r2t,
+        w.first_burst_length,
+        w.max_burst_length,
+        w.max_xmit_data_segment_length,
+        w.max_outstanding_r2t
+    );
+    let io = SessionIo::new(sess.sid, params, window)?;
     let ff = conn.take_full_feature().ok_or(ENOTCONN)?;
     let (ff, link) = ConnIo::start(&io, conn.cid, ff, sess);
     if let Some(ff) = ff {
@@ -370,7 +382,7 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
         host.add()?;
         let no = host.host_no();
         *io.host.lock() = Some(host);
-        pr_info!("rsiscsi: session {} is SCSI host{}\n", sess.sid, no);
+        pr_info!("session {} is SCSI host{}\n", sess.sid, no);
         Ok(())
     })();
     if let Err(e) = setup {
@@ -384,8 +396,15 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
 }
 
 fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
+    let mut write = WriteParams::from_negotiated(n);
+    // ImmediateData is an AND and InitialR2T an OR of both offers
+    // (RFC 7143 §13.10-11): whatever the result says, our own offer bounds
+    // it. (The login's result has been seen claiming ImmediateData=Yes
+    // after offering No, and LIO then rejects immediate data.)
+    write.immediate_data &= sess.cfg.params.immediate_data;
+    write.initial_r2t |= sess.cfg.params.initial_r2t;
     IoParams {
-        write: WriteParams::from_negotiated(n),
+        write,
         datain: DataInParams::from_negotiated(n),
         erl: n.session.error_recovery_level,
         replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,

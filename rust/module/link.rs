@@ -402,7 +402,7 @@ impl ConnIo {
         }
         if !self.stopping.load(Ordering::Acquire) {
             pr_err!(
-                "rsiscsi: session {} connection {} failed: {}\n",
+                "session {} connection {} failed: {}\n",
                 self.io.sid,
                 self.cid,
                 reason

@@ -602,7 +602,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                 .map_err(|_| "malformed Async Message")?;
             match action {
                 AsyncAction::ScsiEvent { .. } => {
-                    pr_info!("rsiscsi: session {}: SCSI async event\n", io.sid);
+                    pr_info!("session {}: SCSI async event\n", io.sid);
                 }
                 AsyncAction::LogoutRequested { .. } => {
                     return Err("the target requested a logout");
@@ -614,10 +614,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                     return Err("the target dropped the session");
                 }
                 AsyncAction::RenegotiationRequested { .. } => {
-                    pr_info!(
-                        "rsiscsi: session {}: renegotiation request ignored\n",
-                        io.sid
-                    );
+                    pr_info!("session {}: renegotiation request ignored\n", io.sid);
                 }
                 AsyncAction::TasksTerminated { ack, .. } => {
                     c.queue_ctrl(Ctrl::Nop(ack));
@@ -627,7 +624,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
         }
         TargetPdu::Reject(r) => {
             pr_warn!(
-                "rsiscsi: session {} connection {}: target rejected a PDU (reason {:#x})\n",
+                "session {} connection {}: target rejected a PDU (reason {:#x})\n",
                 io.sid,
                 c.cid,
                 r.reason

@@ -16,6 +16,7 @@ rs_disks() {
 }
 
 rs_have_disk() { [ -n "$(rs_disks)" ]; }
+rs_no_disk() { [ -z "$(rs_disks)" ]; }
 
 # rs_login [rsiscsiadm login options...]: logs in to LIO over path 0, waits
 # for the disk; sets RS_SID and RS_DEV.
