@@ -9,7 +9,7 @@
 //! connection was taken back from it).
 #![forbid(unsafe_code)]
 
-use crate::abs::net::{ConnectSpec, TcpSocket, TcpState};
+use crate::abs::net::{ConnectSpec, SockAddr, TcpSocket, TcpState};
 use crate::abs::random;
 use crate::conn::FullFeature;
 use crate::proto::chap::{ChapConfig, ChapError, Credentials};
@@ -242,8 +242,9 @@ fn recv_pdu(sock: &TcpSocket, digests: Digests) -> Result<Inbound> {
     Ok(Inbound { bhs, data })
 }
 
-/// Connects to the session's portal in its namespace.
-fn connect(sess: &Session) -> Result<TcpSocket, Failure> {
+/// Connects to `portal` in the session's namespace, from its source address
+/// or interface if it has one.
+fn connect(sess: &Session, portal: SockAddr) -> Result<TcpSocket, Failure> {
     let iface = match &sess.cfg.iface {
         Some(v) => Some(
             CStr::from_bytes_with_nul(v)
@@ -253,7 +254,7 @@ fn connect(sess: &Session) -> Result<TcpSocket, Failure> {
     };
     let spec = ConnectSpec {
         net: &sess.net,
-        peer: sess.cfg.portal,
+        peer: portal,
         source: sess.cfg.source,
         iface,
         timeout_ms: CONNECT_TIMEOUT_MS,
@@ -263,11 +264,48 @@ fn connect(sess: &Session) -> Result<TcpSocket, Failure> {
     Ok(sock)
 }
 
-/// Logs in the leading connection (CID 0) of `sess`: connect, then the
-/// Login exchange to full feature phase. Returns what the data path needs.
+/// One connection login to run (RFC 7143 §6.3).
+pub(crate) struct LoginTarget {
+    /// Where to connect.
+    pub(crate) portal: SockAddr,
+    /// CID of the connection.
+    pub(crate) cid: u16,
+    /// Leading (a new session, or session reinstatement with the same ISID),
+    /// an added connection (MC/S), or connection reinstatement (ERL 2).
+    pub(crate) kind: LoginKind,
+    /// ITT of the Login request: 0 for a leading login, else one unused in
+    /// the session.
+    pub(crate) itt: u32,
+    /// CmdSN of the Login request: 1 for a new session, else the session's
+    /// next CmdSN (the request is immediate and does not advance it).
+    pub(crate) cmd_sn: u32,
+}
+
+/// Logs in the leading connection (CID 0) of `sess` at its configured
+/// portal: connect, then the Login exchange to full feature phase.
 pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), Failure> {
+    login_connection(
+        sess,
+        &LoginTarget {
+            portal: sess.cfg.portal,
+            cid: 0,
+            kind: LoginKind::Leading,
+            itt: 0,
+            cmd_sn: 1,
+        },
+    )
+}
+
+/// Logs in one connection of `sess` as `t` says, with the session's names,
+/// credentials and proposals; returns what the data path needs. Blocking:
+/// run it on the module's `WQ_MEM_RECLAIM` queue (session recovery and added
+/// connections need no userspace round trip).
+pub(crate) fn login_connection(
+    sess: &Session,
+    t: &LoginTarget,
+) -> Result<(FullFeature, LoginDone), Failure> {
     let nomem = |_| fail(ENOMEM, format_args!("out of memory"));
-    let sock = connect(sess)?;
+    let sock = connect(sess, t.portal)?;
 
     let mut challenge = [0u8; CHAP_CHALLENGE_LEN];
     random::fill(&mut challenge);
@@ -297,16 +335,16 @@ pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), 
         initiator_alias: sess.cfg.alias.as_deref(),
         target_name: Some(&sess.cfg.target),
         isid: sess.isid,
-        cid: 0,
-        itt: 0,
-        cmd_sn: 1,
+        cid: t.cid,
+        itt: t.itt,
+        cmd_sn: t.cmd_sn,
         params: sess.cfg.params,
         auth,
     };
     // Login text is reassembled on the heap, not on the worker's stack.
     let mut text = KBox::new(TextAssembler::<LOGIN_DATA_MAX>::new(), GFP_KERNEL).map_err(nomem)?;
-    let mut login = Login::with_buffer(cfg, LoginKind::Leading, &mut *text)
-        .map_err(|e| login_failure(e, None))?;
+    let mut login =
+        Login::with_buffer(cfg, t.kind, &mut *text).map_err(|e| login_failure(e, None))?;
     let mut out = KVec::from_elem(0u8, LOGIN_DATA_MAX, GFP_KERNEL).map_err(nomem)?;
     loop {
         let mut bhs: Bhs = [0; BHS_LEN];
@@ -339,7 +377,7 @@ pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), 
                 let grace = sess.cfg.nop_timeout.max(MIN_LIVENESS_S);
                 sock.set_keepalive(idle, (idle + grace).saturating_mul(1000))
                     .map_err(|e| tcp_failure(e, "keepalive"))?;
-                let peer = sock.peer_addr().unwrap_or(sess.cfg.portal);
+                let peer = sock.peer_addr().unwrap_or(t.portal);
                 let local = sock.local_addr();
                 let sock = kernel::sync::Arc::new(sock, GFP_KERNEL)
                     .map_err(|_| fail(ENOMEM, format_args!("out of memory")))?;

@@ -8,7 +8,7 @@
 use crate::abi;
 use crate::abs::genl::Net;
 use crate::abs::net::{IpAddr, SockAddr};
-use crate::conn::{ConnState, Connection};
+use crate::conn::Connection;
 use crate::netlink::Control;
 use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
 use crate::proto::login::Isid;
@@ -84,6 +84,10 @@ pub(crate) struct SessionInner {
     /// Connection slots, indexed by CID.
     pub(crate) conns: [Option<Arc<Connection>>; MAX_CONNS],
     /// Which connection carries the next command.
+    #[expect(
+        dead_code,
+        reason = "one connection until MC/S; the data path will ask it"
+    )]
     pub(crate) policy: Policy<MAX_CONNS>,
     /// Counters.
     pub(crate) stats: Stats,
@@ -172,12 +176,5 @@ impl Session {
     /// Whether this session logs in to `target` at `portal`.
     pub(crate) fn is_same_target(&self, target: &[u8], portal: &SockAddr) -> bool {
         self.cfg.target.as_slice() == target && self.cfg.portal == *portal
-    }
-
-    /// Whether any connection is in full feature phase.
-    pub(crate) fn any_full_feature(&self) -> bool {
-        self.connections()
-            .iter()
-            .any(|c| matches!(c.inner.lock().state, ConnState::FullFeature(_)))
     }
 }

@@ -9,6 +9,9 @@
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
+// Only pointers cross; rustc cannot see that the kernel structs behind them
+// (with bindgen's zero-length arrays) are never passed by value.
+#[expect(improper_ctypes, reason = "opaque kernel structs behind pointers")]
 extern "C" {
     pub(crate) fn rsiscsi_alloc_wq(
         name: *const c_char,
