@@ -305,12 +305,19 @@ impl Registry {
         g.remove(i).ok()
     }
 
-    fn find(&self, net: &Net, sid: u32) -> Option<Arc<Session>> {
-        self.sessions
-            .lock()
+    /// Removes session `sid` of namespace `net` for teardown: `ENOENT` if
+    /// there is none, `EBUSY` while its leading login has not settled (the
+    /// login's own failure path removes it then).
+    fn take_settled(&self, net: &Net, sid: u32) -> Result<Arc<Session>> {
+        let mut g = self.sessions.lock();
+        let i = g
             .iter()
-            .find(|s| s.sid == sid && s.net.id() == net.id())
-            .cloned()
+            .position(|s| s.sid == sid && s.net.id() == net.id())
+            .ok_or(ENOENT)?;
+        if g[i].inner.lock().state == abi::SessionState::LoggingIn {
+            return Err(EBUSY);
+        }
+        g.remove(i).map_err(|_| ENOENT)
     }
 }
 
@@ -372,7 +379,6 @@ fn finish_login(
         g.tsih = done.tsih;
         g.negotiated = Some(done.negotiated);
         g.window = crate::proto::seq::CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
-        g.state = abi::SessionState::LoggedIn;
     }
     conn.inner.lock().state = ConnState::FullFeature(ff);
     pr_info!(
@@ -391,6 +397,9 @@ fn finish_login(
             e
         ),
     }
+    // Last: SESSION_DESTROY leaves a session alone until it is settled (see
+    // `Registry::take_settled`).
+    sess.inner.lock().state = abi::SessionState::LoggedIn;
 }
 
 /// Logs `sess` out on a work item and waits; marks its connections down.
@@ -446,13 +455,11 @@ fn session_destroy(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result
     };
     let net = req.net();
     let reg = ctl.data();
-    let Some(sess) = reg.find(&net, sid) else {
-        return Err(err_msg(req, ENOENT, "no such session"));
+    let sess = match reg.take_settled(&net, sid) {
+        Ok(s) => s,
+        Err(e) if e == EBUSY => return Err(err_msg(req, e, "login in progress")),
+        Err(e) => return Err(err_msg(req, e, "no such session")),
     };
-    if reg.remove(sid).is_none() {
-        // A concurrent destroy got it first.
-        return Err(err_msg(req, ENOENT, "no such session"));
-    }
     match run_teardown(&ctl, sess) {
         Ok(()) => Ok(()),
         Err(f) => {

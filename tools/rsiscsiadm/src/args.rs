@@ -294,8 +294,8 @@ usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--ali
   (Yes|No), MaxBurstLength, FirstBurstLength, MaxRecvDataSegmentLength, ErrorRecoveryLevel,
   MaxConnections, NopInterval, NopTimeout, ReplacementTimeout (seconds)
 exit codes (iscsiadm's): 0 ok, 2 session not found, 5 login failed, 7 invalid argument,
-  12 rsiscsi.ko not loaded, 13 access denied, 15 session exists, 21 no objects found,
-  24 login authentication failed
+  10 logout failed, 12 rsiscsi.ko not loaded, 13 access denied, 15 session exists,
+  21 no objects found, 24 login authentication failed, 28 busy (login in progress)
 ";
 
 #[cfg(test)]

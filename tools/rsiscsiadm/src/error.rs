@@ -22,6 +22,10 @@ pub enum AdmError {
     NoObjects(String),
     /// rsiscsi.ko is not loaded (12, transport not found).
     NoModule,
+    /// The logout exchange failed; the session is gone anyway (10).
+    Logout(String),
+    /// The session is busy, e.g. still logging in (28).
+    Busy(String),
     /// Anything else (1).
     Other(String),
 }
@@ -34,11 +38,13 @@ impl AdmError {
             AdmError::NoSession(_) => 2,
             AdmError::Login(_) => 5,
             AdmError::Invalid(_) => 7,
+            AdmError::Logout(_) => 10,
             AdmError::NoModule => 12,
             AdmError::Access(_) => 13,
             AdmError::Exists(_) => 15,
             AdmError::NoObjects(_) => 21,
             AdmError::LoginAuth(_) => 24,
+            AdmError::Busy(_) => 28,
         }
     }
 }
@@ -51,6 +57,8 @@ impl fmt::Display for AdmError {
             | AdmError::Access(m)
             | AdmError::Exists(m)
             | AdmError::NoObjects(m)
+            | AdmError::Logout(m)
+            | AdmError::Busy(m)
             | AdmError::Other(m) => f.write_str(m),
             AdmError::Login(m) | AdmError::LoginAuth(m) => write!(f, "login failed: {m}"),
             AdmError::NoModule => {
@@ -106,6 +114,8 @@ mod tests {
         assert_eq!(AdmError::NoObjects(String::new()).exit_code(), 21);
         assert_eq!(AdmError::NoSession(String::new()).exit_code(), 2);
         assert_eq!(AdmError::Invalid(String::new()).exit_code(), 7);
+        assert_eq!(AdmError::Logout(String::new()).exit_code(), 10);
+        assert_eq!(AdmError::Busy(String::new()).exit_code(), 28);
     }
 
     #[test]

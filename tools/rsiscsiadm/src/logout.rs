@@ -37,7 +37,9 @@ pub fn run(c: &mut Client, a: &LogoutArgs) -> Result<(), AdmError> {
             Err(e) => {
                 let err = match e.errno {
                     libc::ENOENT => AdmError::NoSession(format!("session {} not found", s.sid)),
-                    _ => AdmError::Other(format!("logout of {what} failed: {}", e.text())),
+                    libc::EBUSY => AdmError::Busy(format!("session {}: {}", s.sid, e.text())),
+                    libc::EPERM => e.into_adm(),
+                    _ => AdmError::Logout(format!("logout of {what} failed: {}", e.text())),
                 };
                 eprintln!("rsiscsiadm: {err}");
                 first_err.get_or_insert(err);
