@@ -87,6 +87,7 @@ extern "C" {
         family: c_int,
         res: *mut *mut bindings::socket,
     ) -> c_int;
+    pub(crate) fn rsiscsi_sock_release(sock: *mut bindings::socket);
     pub(crate) fn rsiscsi_sock_set_timeouts(sock: *mut bindings::socket, snd_ms: i64, rcv_ms: i64);
     pub(crate) fn rsiscsi_sock_bind_dev(
         sock: *mut bindings::socket,

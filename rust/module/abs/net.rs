@@ -398,7 +398,8 @@ unsafe extern "C" fn event_tramp<C: SocketEvents>(ctx: *mut c_void, kind: c_int)
 impl Drop for TcpSocket {
     fn drop(&mut self) {
         self.restore_callbacks();
-        // SAFETY: `sock` is valid and released only here.
-        unsafe { bindings::sock_release(self.sock) };
+        // SAFETY: `sock` is valid and released only here (the shim also
+        // drops the memalloc reference `rsiscsi_sock_create` took).
+        unsafe { ffi::rsiscsi_sock_release(self.sock) };
     }
 }

@@ -161,6 +161,14 @@ int rsiscsi_sock_create(struct net *net, int family, struct socket **res)
 	return 0;
 }
 
+/* The memalloc flag holds a static key reference: drop it with the socket. */
+void rsiscsi_sock_release(struct socket *sock)
+{
+	if (sock_flag(sock->sk, SOCK_MEMALLOC))
+		sk_clear_memalloc(sock->sk);
+	sock_release(sock);
+}
+
 void rsiscsi_sock_set_timeouts(struct socket *sock, long snd_ms, long rcv_ms)
 {
 	struct sock *sk = sock->sk;

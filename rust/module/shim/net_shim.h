@@ -51,6 +51,7 @@ void rsiscsi_put_net(struct net *net);
 
 /* TCP sockets */
 int rsiscsi_sock_create(struct net *net, int family, struct socket **res);
+void rsiscsi_sock_release(struct socket *sock);
 void rsiscsi_sock_set_timeouts(struct socket *sock, long snd_ms, long rcv_ms);
 int rsiscsi_sock_bind_dev(struct socket *sock, const char *ifname);
 int rsiscsi_sock_keepalive(struct socket *sock, int idle_s, unsigned int user_timeout_ms);
