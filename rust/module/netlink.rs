@@ -518,17 +518,11 @@ fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
     w.put_u32(Attr::ReplacementTimeout, s.cfg.replacement_timeout)?;
     w.put_u32(Attr::NopInterval, s.cfg.nop_interval)?;
     w.put_u32(Attr::NopTimeout, s.cfg.nop_timeout)?;
-    let (state, tsih, tpgt, neg, stats, outstanding) = {
+    let (state, tsih, tpgt, neg) = {
         let g = s.inner.lock();
-        (
-            g.state,
-            g.tsih,
-            g.tpgt,
-            g.negotiated,
-            g.stats,
-            g.window.outstanding(),
-        )
+        (g.state, g.tsih, g.tpgt, g.negotiated)
     };
+    let stats = s.stats.snapshot();
     w.put_u8(Attr::SessionState, state as u8)?;
     w.put_u16(Attr::Tsih, tsih)?;
     w.put_u16(Attr::Tpgt, tpgt)?;
@@ -548,7 +542,7 @@ fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
     w.put_u64(Attr::StatTxBytes, stats.tx_bytes)?;
     w.put_u64(Attr::StatRxBytes, stats.rx_bytes)?;
     w.put_u64(Attr::StatErrors, stats.errors)?;
-    w.put_u32(Attr::StatOutstanding, outstanding)?;
+    w.put_u32(Attr::StatOutstanding, stats.outstanding)?;
     for c in s.connections().iter() {
         put_conn(w, c)?;
     }

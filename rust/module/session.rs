@@ -14,6 +14,7 @@ use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
 use crate::proto::login::Isid;
 use crate::proto::policy::{Policy, PolicyKind};
 use crate::proto::seq::CmdWindow;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
@@ -56,17 +57,73 @@ pub(crate) struct SessionConfig {
     pub(crate) replacement_timeout: u32,
 }
 
-/// Session counters, reported by SESSION_GET.
-#[derive(Default, Clone, Copy)]
+/// Session counters, reported by SESSION_GET. Atomics outside the session
+/// lock, so the data path counts without taking it.
+#[derive(Default)]
 pub(crate) struct Stats {
+    cmds: AtomicU64,
+    tx_bytes: AtomicU64,
+    rx_bytes: AtomicU64,
+    errors: AtomicU64,
+    outstanding: AtomicU32,
+}
+
+/// The counters at one moment.
+#[derive(Clone, Copy)]
+pub(crate) struct StatsSnapshot {
     /// SCSI commands issued.
     pub(crate) cmds: u64,
-    /// Bytes sent.
+    /// Bytes sent (PDUs: headers, data, digests).
     pub(crate) tx_bytes: u64,
     /// Bytes received.
     pub(crate) rx_bytes: u64,
     /// Commands completed with an error.
     pub(crate) errors: u64,
+    /// Commands issued and not completed.
+    pub(crate) outstanding: u32,
+}
+
+#[expect(dead_code, reason = "the data path reports here")]
+impl Stats {
+    /// A SCSI command was issued.
+    pub(crate) fn issued(&self) {
+        self.cmds.fetch_add(1, Ordering::Relaxed);
+        self.outstanding.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A command completed, with an error or not.
+    pub(crate) fn completed(&self, error: bool) {
+        // Never below zero, whatever order completions race in.
+        let _ = self
+            .outstanding
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        if error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `n` bytes went out.
+    pub(crate) fn sent(&self, n: u64) {
+        self.tx_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` bytes came in.
+    pub(crate) fn received(&self, n: u64) {
+        self.rx_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+impl Stats {
+    /// The current values.
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            cmds: self.cmds.load(Ordering::Relaxed),
+            tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
+            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            outstanding: self.outstanding.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Mutable session-wide state, behind the session lock.
@@ -89,8 +146,6 @@ pub(crate) struct SessionInner {
         reason = "one connection until MC/S; the data path will ask it"
     )]
     pub(crate) policy: Policy<MAX_CONNS>,
-    /// Counters.
-    pub(crate) stats: Stats,
     /// The data path, once the leading connection is in full feature phase.
     pub(crate) data_path: Option<Arc<crate::ffp::SessionIo>>,
 }
@@ -110,6 +165,8 @@ pub(crate) struct Session {
     /// this session until teardown, so this reference cycle is broken by
     /// every removal from the registry.
     ctl: Arc<Control>,
+    /// Counters.
+    pub(crate) stats: Stats,
     /// Mutable state.
     #[pin]
     pub(crate) inner: Mutex<SessionInner>,
@@ -135,6 +192,7 @@ impl Session {
                 isid,
                 cfg,
                 ctl,
+                stats: Stats::default(),
                 inner <- kernel::new_mutex!(
                     SessionInner {
                         state: abi::SessionState::LoggingIn,
@@ -144,7 +202,6 @@ impl Session {
                         window: CmdWindow::from_login(1, 1),
                         conns,
                         policy: Policy::new(PolicyKind::RoundRobin),
-                        stats: Stats::default(),
                         data_path: None,
                     },
                     "Session::inner"
