@@ -138,6 +138,23 @@ pub(crate) struct SessionIo {
     pub(crate) queue: OwnedQueue,
     /// Session clock origin.
     pub(crate) epoch: kernel::time::Instant<kernel::time::Monotonic>,
+    /// The session (configuration, connections, events); the reference
+    /// cycle through `Session::inner.data_path` is cut by teardown.
+    pub(crate) sess: Arc<Session>,
+    /// Session recovery: re-login and replace the failed connection.
+    #[pin]
+    pub(crate) recover_work: kernel::workqueue::Work<SessionIo, 0>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self, 0> for SessionIo { self.recover_work }
+}
+
+impl kernel::workqueue::WorkItem<0> for SessionIo {
+    type Pointer = Arc<SessionIo>;
+    fn run(this: Arc<SessionIo>) {
+        crate::recover::run(&this);
+    }
 }
 
 impl SessionIo {
@@ -146,7 +163,8 @@ impl SessionIo {
         self.epoch.elapsed().as_millis().max(0) as u64
     }
 
-    fn new(sid: u32, params: IoParams, window: CmdWindow) -> Result<Arc<Self>> {
+    fn new(sess: &Arc<Session>, params: IoParams, window: CmdWindow) -> Result<Arc<Self>> {
+        let sid = sess.sid;
         let mut slots = KVec::with_capacity(TASKS, GFP_KERNEL)?;
         for _ in 0..TASKS {
             slots.push(
@@ -183,6 +201,8 @@ impl SessionIo {
                 host <- kernel::new_mutex!(None, "SessionIo::host"),
                 queue,
                 epoch: kernel::time::Instant::now(),
+                sess: sess.clone(),
+                recover_work <- kernel::new_work!("SessionIo::recover_work"),
             }),
             GFP_KERNEL,
         )
@@ -311,15 +331,15 @@ impl SessionIo {
 
     /// The connection `cid` failed: recover, or hold I/O while recovery
     /// may still happen.
-    pub(crate) fn connection_failed(&self, cid: u16) {
+    pub(crate) fn connection_failed(self: &Arc<Self>, cid: u16, reason: &str) {
         let now = self.now_ms();
-        let none_left = {
+        let (none_left, recover) = {
             let mut g = self.inner.lock();
-            // The dead ConnIo stays in its slot until teardown so its work
-            // items can finish; `pick_conn` skips it.
-            let _ = cid;
+            // The dead ConnIo stays in its slot until recovery or teardown
+            // replaces it, so its work items can finish; `pick_conn` skips it.
             let none_left = g.pick_conn().is_none();
-            if none_left && g.state == IoState::Running {
+            let recover = none_left && g.state == IoState::Running;
+            if recover {
                 g.state = if self.params.replacement_timeout_ms == 0 {
                     IoState::Failed
                 } else {
@@ -328,8 +348,26 @@ impl SessionIo {
                     }
                 };
             }
-            none_left
+            (
+                none_left,
+                recover && self.params.replacement_timeout_ms != 0,
+            )
         };
+        if recover || none_left {
+            self.sess.emit(
+                crate::abi::EventKind::ConnDown,
+                Some(cid),
+                reason.as_bytes(),
+            );
+        }
+        if recover {
+            self.sess
+                .emit(crate::abi::EventKind::RecoveryStart, None, b"");
+            let _ = self
+                .queue
+                .queue()
+                .enqueue::<Arc<SessionIo>, 0>(self.clone());
+        }
         if none_left {
             // Outstanding commands are retried by the midlayer
             // (DID_TRANSPORT_DISRUPTED does not count against retries);
@@ -359,7 +397,7 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
         w.max_xmit_data_segment_length,
         w.max_outstanding_r2t
     );
-    let io = SessionIo::new(sess.sid, params, window)?;
+    let io = SessionIo::new(sess, params, window)?;
     let ff = conn.take_full_feature().ok_or(ENOTCONN)?;
     let (ff, link) = ConnIo::start(&io, conn.cid, ff, sess);
     if let Some(ff) = ff {
@@ -416,6 +454,14 @@ fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
 /// fails whatever is left and leaves the connections' sockets, CmdSN and
 /// ExpStatSN to the control plane for the logout.
 pub(crate) fn stop(sess: &Session, io: &Arc<SessionIo>) {
+    {
+        // A session without a working connection fails the devices' last
+        // commands at once instead of holding them for the recovery.
+        let mut g = io.inner.lock();
+        if g.state != IoState::Running {
+            g.state = IoState::Stopping;
+        }
+    }
     let host = io.host.lock().take();
     if let Some(mut h) = host {
         h.remove();

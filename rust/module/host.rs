@@ -33,13 +33,9 @@ impl HostOps for SessionIo {
                 IoState::Recovering { deadline_ms } if now < deadline_ms => {
                     return Err(Busy(cmd));
                 }
-                IoState::Recovering { .. } => {
-                    g.state = IoState::Failed;
-                    drop(g);
-                    cmd.fail(HostByte::TransportFailfast);
-                    return Ok(());
-                }
-                IoState::Failed | IoState::Stopping => {
+                // Past the replacement timeout (the recovery work marks the
+                // session failed on its next attempt).
+                IoState::Recovering { .. } | IoState::Failed | IoState::Stopping => {
                     drop(g);
                     cmd.fail(HostByte::TransportFailfast);
                     return Ok(());

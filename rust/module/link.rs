@@ -414,7 +414,7 @@ impl ConnIo {
             self.sock.shutdown();
         }
         self.kick_tx();
-        self.io.connection_failed(self.cid);
+        self.io.connection_failed(self.cid, reason);
     }
 
     /// Stops the connection for teardown.

@@ -23,6 +23,7 @@ mod io;
 mod link;
 mod login;
 mod netlink;
+mod recover;
 mod rx;
 mod session;
 mod tx;
