@@ -11,6 +11,8 @@ out=${1:?usage: mkinitramfs.sh OUT.cpio MODULE_DIR}
 moddir=${2:?usage: mkinitramfs.sh OUT.cpio MODULE_DIR}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# mktemp made it 0700: the guest's / must let non-root users in
+chmod 0755 "$root"
 
 BINS=(
 	/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/bin/ss /usr/bin/fio

@@ -147,12 +147,12 @@ lio_setup() {
 		ln -s "$TPG/lun/lun_0" "$TPG/acls/$acl/lun_0/lun0"
 		echo "$erl" >"$TPG/acls/$acl/attrib/default_erl"
 		if [ -n "$chap" ]; then
-			echo "${chap%%:*}" >"$TPG/acls/$acl/auth/userid"
-			echo "${chap#*:}" >"$TPG/acls/$acl/auth/password"
+			printf "%s" "${chap%%:*}" >"$TPG/acls/$acl/auth/userid"
+			printf "%s" "${chap#*:}" >"$TPG/acls/$acl/auth/password"
 		fi
 		if [ -n "$mutual" ]; then
-			echo "${mutual%%:*}" >"$TPG/acls/$acl/auth/userid_mutual"
-			echo "${mutual#*:}" >"$TPG/acls/$acl/auth/password_mutual"
+			printf "%s" "${mutual%%:*}" >"$TPG/acls/$acl/auth/userid_mutual"
+			printf "%s" "${mutual#*:}" >"$TPG/acls/$acl/auth/password_mutual"
 		fi
 	done
 	echo 1 >"$TPG/enable"
