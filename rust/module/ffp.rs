@@ -83,9 +83,6 @@ pub(crate) struct IoInner {
     pub(crate) slots: KVec<CmdSlot>,
     pub(crate) conns: [Option<Arc<ConnIo>>; MAX_CONNS],
     pub(crate) tmf: [Option<CtrlWait>; 4],
-    /// Counters.
-    pub(crate) cmds: u64,
-    pub(crate) errors: u64,
 }
 
 impl IoInner {
@@ -114,7 +111,6 @@ impl IoInner {
 pub(crate) struct IoParams {
     pub(crate) write: WriteParams,
     pub(crate) datain: DataInParams,
-    pub(crate) erl: u8,
     pub(crate) replacement_timeout_ms: u64,
 }
 
@@ -192,8 +188,6 @@ impl SessionIo {
                         slots,
                         conns: Default::default(),
                         tmf: [None; 4],
-                        cmds: 0,
-                        errors: 0,
                     },
                     "SessionIo::inner"
                 ),
@@ -243,7 +237,7 @@ impl SessionIo {
             })
             .map_err(|_| ())?;
         let p = self.params;
-        match TaskIo::new(itt, cid, cmd_sn, lun, dir, length, p.write, p.datain) {
+        match TaskIo::new(cmd_sn, lun, dir, length, p.write, p.datain) {
             Some(t) => {
                 *cmd.priv_mut() = Some(t);
                 // Consumes the CmdSN checked by `can_send` above.
@@ -302,6 +296,12 @@ impl SessionIo {
         }
     }
 
+    /// Completes `cmd` with `host` and counts it as an error.
+    pub(crate) fn fail_cmd(&self, cmd: Command<SessionIo>, host: HostByte) {
+        self.sess.stats.completed(true);
+        cmd.fail(host);
+    }
+
     /// Frees every task and fails its command (a lent one is failed by
     /// its borrower when it comes back). Takes one at a time so nothing is
     /// allocated and no command completes under the lock.
@@ -324,7 +324,7 @@ impl SessionIo {
                 })
             };
             if let Some(c) = victim {
-                c.fail(host);
+                self.fail_cmd(c, host);
             }
         }
     }
@@ -444,7 +444,6 @@ fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
     IoParams {
         write,
         datain: DataInParams::from_negotiated(n),
-        erl: n.session.error_recovery_level,
         replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,
     }
 }

@@ -37,7 +37,7 @@ impl HostOps for SessionIo {
                 // session failed on its next attempt).
                 IoState::Recovering { .. } | IoState::Failed | IoState::Stopping => {
                     drop(g);
-                    cmd.fail(HostByte::TransportFailfast);
+                    self.fail_cmd(cmd, HostByte::TransportFailfast);
                     return Ok(());
                 }
             }
@@ -56,10 +56,10 @@ impl HostOps for SessionIo {
                 slot.cmd = Some(cmd);
                 slot.id = Some(id);
             }
-            g.cmds += 1;
             conn.ring.lock().push_itt(itt);
             conn
         };
+        self.sess.stats.issued();
         conn.kick_tx();
         Ok(())
     }
@@ -226,6 +226,7 @@ impl SessionIo {
                 c
             };
             if let Some(c) = cmd {
+                self.sess.stats.completed(true);
                 c.release_to_eh();
             }
         }

@@ -31,10 +31,6 @@ pub(crate) struct PendingSeq {
 
 /// The state of one live command.
 pub(crate) struct TaskIo {
-    /// Initiator Task Tag (from the session's task table).
-    pub(crate) itt: u32,
-    /// Connection allegiance.
-    pub(crate) cid: u16,
     /// CmdSN it carries.
     pub(crate) cmd_sn: u32,
     /// iSCSI LUN field.
@@ -55,10 +51,7 @@ pub(crate) struct TaskIo {
 
 impl TaskIo {
     /// State for a new command.
-    #[expect(clippy::too_many_arguments)]
     pub(crate) fn new(
-        itt: u32,
-        cid: u16,
         cmd_sn: u32,
         lun: Lun,
         dir: Direction,
@@ -76,8 +69,6 @@ impl TaskIo {
             Direction::Bidirectional => return None,
         };
         let mut t = TaskIo {
-            itt,
-            cid,
             cmd_sn,
             lun,
             dir,
@@ -127,10 +118,5 @@ impl TaskIo {
             tail.rotate_left(1);
         }
         first
-    }
-
-    /// Something is waiting for the transmit work.
-    pub(crate) fn wants_tx(&self) -> bool {
-        self.stage == TxStage::Command || self.seqs.iter().any(Option::is_some)
     }
 }

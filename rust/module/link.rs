@@ -39,11 +39,6 @@ pub(crate) enum Ctrl {
         /// The TMF's ITT.
         itt: u32,
     },
-    /// Logout Request closing the session.
-    Logout {
-        /// Its ITT.
-        itt: u32,
-    },
 }
 
 const CTRL_SLOTS: usize = 8;
@@ -104,10 +99,6 @@ impl TxRing {
         let c = self.ctrl.iter_mut().find(|s| s.is_some())?.take();
         self.ctrl.rotate_left(1);
         c
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0 && self.ctrl.iter().all(Option::is_none)
     }
 
     pub(crate) fn clear(&mut self) {

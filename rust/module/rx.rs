@@ -106,7 +106,10 @@ enum Read {
 fn read(c: &ConnIo, buf: &mut [u8]) -> core::result::Result<Read, Fault> {
     match c.sock.recv(buf, true) {
         Ok(0) => Err("the target closed the connection"),
-        Ok(n) => Ok(Read::Some(n)),
+        Ok(n) => {
+            c.io.sess.stats.received(n as u64);
+            Ok(Read::Some(n))
+        }
         Err(e) if e == EAGAIN => Ok(Read::Empty),
         Err(_) => Err("receive failed"),
     }
@@ -140,7 +143,7 @@ fn abandon(c: &ConnIo, rx: &mut RxState) {
             c.io.give_back(&mut g, j.itt, j.cmd)
         };
         if let Some(cmd) = back {
-            cmd.fail(HostByte::TransportDisrupted);
+            c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
         }
     }
 }
@@ -186,7 +189,10 @@ fn step(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<bool, Fault> 
                 .recv_sg(&j.cmd.sg(), j.start + j.done, j.len - j.done);
             match r {
                 Ok(0) => return Err("the target closed the connection"),
-                Ok(n) => j.done += n,
+                Ok(n) => {
+                    c.io.sess.stats.received(u64::from(n));
+                    j.done += n;
+                }
                 Err(e) if e == EAGAIN => return Ok(false),
                 Err(_) => return Err("receive failed"),
             }
@@ -350,7 +356,7 @@ fn give_up(
         c.io.give_back(&mut g, itt, cmd)
     };
     if let Some(cmd) = back {
-        cmd.fail(HostByte::TransportDisrupted);
+        c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
     }
     Err(fault)
 }
@@ -420,7 +426,7 @@ fn finish(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
             c.io.give_back(&mut g, j.itt, j.cmd)
         };
         if let Some(cmd) = back {
-            cmd.fail(HostByte::TransportDisrupted);
+            c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
         }
         if !digest_ok {
             return Err("data digest error on Data-In");
@@ -448,6 +454,10 @@ fn complete(c: &ConnIo, itt: u32, outcome: CommandOutcome, seg: &[u8]) {
         c.io.finish_task(&mut g, itt)
     };
     let Some(mut cmd) = cmd else { return };
+    c.io.sess.stats.completed(
+        outcome.response != RESPONSE_COMPLETED
+            || outcome.status != crate::proto::datain::STATUS_GOOD,
+    );
     if outcome.response != RESPONSE_COMPLETED {
         cmd.set_result(HostByte::Error, 0);
     } else {
@@ -636,7 +646,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                     io.finish_task(&mut g, itt)
                 };
                 if let Some(cmd) = cmd {
-                    cmd.fail(HostByte::Error);
+                    io.fail_cmd(cmd, HostByte::Error);
                 }
             }
         }

@@ -83,7 +83,6 @@ pub(crate) struct StatsSnapshot {
     pub(crate) outstanding: u32,
 }
 
-#[expect(dead_code, reason = "the data path reports here")]
 impl Stats {
     /// A SCSI command was issued.
     pub(crate) fn issued(&self) {

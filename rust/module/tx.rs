@@ -14,7 +14,6 @@ use crate::ffp::{IoInner, SessionIo};
 use crate::io::TxStage;
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::crc32c::digest_to_wire;
-use crate::proto::logout::LogoutKind;
 use crate::proto::pdu::{
     header_digest_bytes, pad_len, Bhs, Cdb, ScsiCommand, TaskAttr, BHS_LEN, DIGEST_LEN,
 };
@@ -83,6 +82,8 @@ pub(crate) fn run(c: &Arc<ConnIo>) {
 /// digest if negotiated.
 fn send_header(c: &ConnIo, s: &mut TxScratch, ahs_len: usize) -> Result {
     let end = BHS_LEN + ahs_len;
+    let digest = if c.digests.header { DIGEST_LEN } else { 0 };
+    c.io.sess.stats.sent((end + digest) as u64);
     if c.digests.header {
         let (bhs, rest) = s.hdr.split_at_mut(BHS_LEN);
         let bhs: &Bhs = (&*bhs).try_into().map_err(|_| EINVAL)?;
@@ -125,6 +126,8 @@ fn send_data(c: &ConnIo, sg: &SgList<'_>, off: u32, len: u32) -> Result {
     }
     c.sock.send_sg(sg, off, len, true, !c.digests.data)?;
     let pad = pad_len(len);
+    let digest = if c.digests.data { DIGEST_LEN as u32 } else { 0 };
+    c.io.sess.stats.sent(u64::from(len + pad + digest));
     let mut tail = [0u8; 3 + DIGEST_LEN];
     let mut n = pad as usize;
     if c.digests.data {
@@ -147,10 +150,6 @@ fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result {
     match x {
         Ctrl::Nop(f) => f.to_pdu(cmd_sn, esn).encode(bhs),
         Ctrl::Tmf { req, lun, itt } => req.to_pdu(lun, itt, cmd_sn, esn).encode(bhs),
-        Ctrl::Logout { itt } => LogoutKind::CloseSession
-            .to_pdu(c.cid, c.io.params.erl, itt, cmd_sn, esn)
-            .map_err(|_| EINVAL)?
-            .encode(bhs),
     }
     .map_err(|_| EINVAL)?;
     send_header(c, s, 0)
@@ -186,7 +185,7 @@ fn send_command(c: &Arc<ConnIo>, s: &mut TxScratch, itt: u32) -> Result {
         io.give_back(&mut g, itt, cmd)
     };
     if let Some(cmd) = back {
-        cmd.fail(HostByte::TransportDisrupted);
+        io.fail_cmd(cmd, HostByte::TransportDisrupted);
     }
     r
 }

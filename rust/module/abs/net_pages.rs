@@ -14,17 +14,17 @@ use kernel::prelude::*;
 
 extern "C" {
     fn rsiscsi_sock_send_sg(
-        sock: *mut bindings::socket,
+        sock: *mut c_void,
         sg: *mut bindings::scatterlist,
         skip: u32,
         len: u32,
         more: bool,
         splice: bool,
     ) -> c_int;
-    fn rsiscsi_sock_send_buf(sock: *mut bindings::socket, buf: *const c_void, len: u32) -> c_int;
-    fn rsiscsi_sock_push(sock: *mut bindings::socket);
+    fn rsiscsi_sock_send_buf(sock: *mut c_void, buf: *const c_void, len: u32) -> c_int;
+    fn rsiscsi_sock_push(sock: *mut c_void);
     fn rsiscsi_sock_recv_sg(
-        sock: *mut bindings::socket,
+        sock: *mut c_void,
         sg: *mut bindings::scatterlist,
         skip: u32,
         len: u32,
@@ -54,7 +54,9 @@ impl TcpSocket {
         // SAFETY: the socket is valid (type invariant of `TcpSocket`); the
         // list's entries and pages are valid for the borrow and the range
         // lies inside it.
-        to_result(unsafe { rsiscsi_sock_send_sg(self.raw(), sg.as_raw(), skip, len, more, splice) })
+        to_result(unsafe {
+            rsiscsi_sock_send_sg(self.raw().cast(), sg.as_raw(), skip, len, more, splice)
+        })
     }
 
     /// Sends all of `buf` (a PDU header, padding, a digest), blocking, with
@@ -62,13 +64,13 @@ impl TcpSocket {
     pub(crate) fn send_more(&self, buf: &[u8]) -> Result {
         let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
         // SAFETY: the socket is valid and `buf` is readable for `len` bytes.
-        to_result(unsafe { rsiscsi_sock_send_buf(self.raw(), buf.as_ptr().cast(), len) })
+        to_result(unsafe { rsiscsi_sock_send_buf(self.raw().cast(), buf.as_ptr().cast(), len) })
     }
 
     /// Sends whatever `MSG_MORE` held back: the end of a batch of PDUs.
     pub(crate) fn push(&self) {
         // SAFETY: the socket is valid.
-        unsafe { rsiscsi_sock_push(self.raw()) }
+        unsafe { rsiscsi_sock_push(self.raw().cast()) }
     }
 
     /// Receives up to `len` bytes into `sg` at byte `skip` without waiting;
@@ -81,7 +83,7 @@ impl TcpSocket {
         // SAFETY: the socket is valid; the range lies inside the list, whose
         // pages are writable by the command's owner for the borrow (the
         // caller holds the `Command`, so nobody else touches them).
-        let r = unsafe { rsiscsi_sock_recv_sg(self.raw(), sg.as_raw(), skip, len) };
+        let r = unsafe { rsiscsi_sock_recv_sg(self.raw().cast(), sg.as_raw(), skip, len) };
         if r < 0 {
             return Err(Error::from_errno(r));
         }

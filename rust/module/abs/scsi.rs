@@ -23,19 +23,13 @@ use super::sg::SgList;
 /// SCSI host byte of a command's result (`enum scsi_host_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum HostByte {
+pub(crate) enum HostByte {
     /// `DID_OK`: the status byte says how the command ended.
     Ok = 0x00,
     /// `DID_NO_CONNECT`: the target cannot be reached.
     NoConnect = 0x01,
-    /// `DID_ABORT`: aborted.
-    Abort = 0x05,
     /// `DID_ERROR`: the transport failed the command.
     Error = 0x07,
-    /// `DID_RESET`: a reset ended the command.
-    Reset = 0x08,
-    /// `DID_IMM_RETRY`: retry without counting the attempt.
-    ImmRetry = 0x0c,
     /// `DID_TRANSPORT_DISRUPTED`: the transport is recovering; retry.
     TransportDisrupted = 0x0e,
     /// `DID_TRANSPORT_FAILFAST`: the transport gave up (replacement timeout).
@@ -44,7 +38,7 @@ pub enum HostByte {
 
 /// Data direction of a command (`sc_data_direction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataDirection {
+pub(crate) enum DataDirection {
     /// No data phase.
     None,
     /// From the device (SCSI read, Data-In).
@@ -57,7 +51,7 @@ pub enum DataDirection {
 
 /// Host limits, derived from the negotiated session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostLimits {
+pub(crate) struct HostLimits {
     /// Commands the host accepts at once: the task table capacity.
     pub can_queue: u32,
     /// Initial queue depth per LUN.
@@ -78,7 +72,11 @@ impl HostLimits {
     /// one solicited burst per R2T, but bounding it to a few bursts keeps the
     /// R2T round trips per command low while still letting the block layer
     /// build 1 MiB I/Os.
-    pub fn from_negotiated(task_capacity: u32, max_burst_length: u32, data_digest: bool) -> Self {
+    pub(crate) fn from_negotiated(
+        task_capacity: u32,
+        max_burst_length: u32,
+        data_digest: bool,
+    ) -> Self {
         let max_bytes = max_burst_length.saturating_mul(4).clamp(64 * 1024, 1 << 20);
         let page = kernel::page::PAGE_SIZE as u32;
         HostLimits {
@@ -94,10 +92,10 @@ impl HostLimits {
 
 /// Why [`HostOps::queue_command`] did not take a command: it goes back to
 /// the midlayer, which retries it later (`SCSI_MLQUEUE_HOST_BUSY`).
-pub struct Busy<T: HostOps>(pub Command<T>);
+pub(crate) struct Busy<T: HostOps>(pub(crate) Command<T>);
 
 /// The callbacks of a SCSI host.
-pub trait HostOps: Send + Sync + Sized + 'static {
+pub(crate) trait HostOps: Send + Sync + Sized + 'static {
     /// Per-command driver state, in the command's private area. Written with
     /// `Default::default()` when the command arrives and dropped when it is
     /// completed or handed back.
@@ -122,7 +120,7 @@ pub trait HostOps: Send + Sync + Sized + 'static {
 /// Identity of a command, stable while the midlayer and driver pass it
 /// around; compares a [`Command`] with an [`EhCommand`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommandId(usize);
+pub(crate) struct CommandId(usize);
 
 /// A command the driver owns: between `queuecommand` and [`Command::done`].
 ///
@@ -130,7 +128,7 @@ pub struct CommandId(usize);
 /// `ptr` is a `scsi_cmnd` handed to this host's `queuecommand` and not yet
 /// completed or handed back to the error handler; its private area holds an
 /// initialised `T::CmdPriv`. Exactly one `Command` exists for it.
-pub struct Command<T: HostOps> {
+pub(crate) struct Command<T: HostOps> {
     ptr: NonNull<ScsiCmnd>,
     _p: PhantomData<fn() -> T>,
 }
@@ -148,12 +146,12 @@ impl<T: HostOps> Command<T> {
     }
 
     /// This command's identity.
-    pub fn id(&self) -> CommandId {
+    pub(crate) fn id(&self) -> CommandId {
         CommandId(self.raw() as usize)
     }
 
     /// The CDB.
-    pub fn cdb(&self) -> &[u8] {
+    pub(crate) fn cdb(&self) -> &[u8] {
         let mut len = 0u32;
         // SAFETY: by the type invariant `raw()` is a live command.
         let p = unsafe { ffi::rsiscsi_cmd_cdb(self.raw(), &mut len) };
@@ -163,13 +161,13 @@ impl<T: HostOps> Command<T> {
     }
 
     /// The LUN, as the midlayer numbers it (`scsi_device::lun`).
-    pub fn lun(&self) -> u64 {
+    pub(crate) fn lun(&self) -> u64 {
         // SAFETY: by the type invariant `raw()` is a live command.
         unsafe { ffi::rsiscsi_cmd_lun(self.raw()) }
     }
 
     /// Data direction.
-    pub fn direction(&self) -> DataDirection {
+    pub(crate) fn direction(&self) -> DataDirection {
         // SAFETY: by the type invariant `raw()` is a live command.
         match unsafe { ffi::rsiscsi_cmd_direction(self.raw()) } {
             1 => DataDirection::Read,
@@ -180,13 +178,13 @@ impl<T: HostOps> Command<T> {
     }
 
     /// Bytes to transfer (`scsi_bufflen`).
-    pub fn transfer_length(&self) -> u32 {
+    pub(crate) fn transfer_length(&self) -> u32 {
         // SAFETY: by the type invariant `raw()` is a live command.
         unsafe { ffi::rsiscsi_cmd_bufflen(self.raw()) }
     }
 
     /// The data buffer.
-    pub fn sg(&self) -> SgList<'_> {
+    pub(crate) fn sg(&self) -> SgList<'_> {
         let mut count = 0u32;
         // SAFETY: by the type invariant `raw()` is a live command.
         let head = unsafe { ffi::rsiscsi_cmd_sglist(self.raw(), &mut count) };
@@ -195,35 +193,29 @@ impl<T: HostOps> Command<T> {
         unsafe { SgList::from_raw(head, count, self.transfer_length()) }
     }
 
-    /// Block-layer tag (`blk_mq_unique_tag`), unique among live commands.
-    pub fn tag(&self) -> u32 {
-        // SAFETY: by the type invariant `raw()` is a live command.
-        unsafe { ffi::rsiscsi_cmd_tag(self.raw()) }
-    }
-
     /// The driver's per-command state.
-    pub fn priv_ref(&self) -> &T::CmdPriv {
+    pub(crate) fn priv_ref(&self) -> &T::CmdPriv {
         // SAFETY: by the type invariant the area holds an initialised
         // `T::CmdPriv`, aligned (checked in `Host::new`).
         unsafe { &*ffi::rsiscsi_cmd_priv(self.raw()).cast::<T::CmdPriv>() }
     }
 
     /// The driver's per-command state, mutably.
-    pub fn priv_mut(&mut self) -> &mut T::CmdPriv {
+    pub(crate) fn priv_mut(&mut self) -> &mut T::CmdPriv {
         // SAFETY: as in `priv_ref`; `&mut self` is the only access since
         // exactly one `Command` exists.
         unsafe { &mut *ffi::rsiscsi_cmd_priv(self.raw()).cast::<T::CmdPriv>() }
     }
 
     /// Sets the residual count (bytes not transferred).
-    pub fn set_residual(&mut self, resid: u32) {
+    pub(crate) fn set_residual(&mut self, resid: u32) {
         // SAFETY: by the type invariant `raw()` is a live command.
         unsafe { ffi::rsiscsi_cmd_set_resid(self.raw(), resid) }
     }
 
     /// Copies sense data into the command's sense buffer (truncated to
     /// `SCSI_SENSE_BUFFERSIZE`).
-    pub fn set_sense(&mut self, sense: &[u8]) {
+    pub(crate) fn set_sense(&mut self, sense: &[u8]) {
         let mut len = 0u32;
         // SAFETY: by the type invariant `raw()` is a live command.
         let p = unsafe { ffi::rsiscsi_cmd_sense(self.raw(), &mut len) };
@@ -234,7 +226,7 @@ impl<T: HostOps> Command<T> {
     }
 
     /// Sets the result: host byte and SCSI status byte.
-    pub fn set_result(&mut self, host: HostByte, status: u8) {
+    pub(crate) fn set_result(&mut self, host: HostByte, status: u8) {
         // SAFETY: by the type invariant `raw()` is a live command.
         unsafe { ffi::rsiscsi_cmd_set_result(self.raw(), host as u8, status) }
     }
@@ -246,7 +238,7 @@ impl<T: HostOps> Command<T> {
     }
 
     /// Completes the command with the result set before.
-    pub fn done(mut self) {
+    pub(crate) fn done(mut self) {
         self.drop_priv();
         let raw = self.raw();
         core::mem::forget(self);
@@ -256,14 +248,14 @@ impl<T: HostOps> Command<T> {
     }
 
     /// Completes with a host byte and no SCSI status.
-    pub fn fail(mut self, host: HostByte) {
+    pub(crate) fn fail(mut self, host: HostByte) {
         self.set_result(host, 0);
         self.done()
     }
 
     /// Gives the command back to the SCSI error handler without completing
     /// it: the abort or reset that claimed it will report SUCCESS.
-    pub fn release_to_eh(mut self) {
+    pub(crate) fn release_to_eh(mut self) {
         self.drop_priv();
         core::mem::forget(self);
     }
@@ -286,18 +278,18 @@ impl<T: HostOps> Drop for Command<T> {
 ///
 /// # Invariants
 /// `ptr` is a live `scsi_cmnd` of this host for the lifetime of the borrow.
-pub struct EhCommand {
+pub(crate) struct EhCommand {
     ptr: NonNull<ScsiCmnd>,
 }
 
 impl EhCommand {
     /// The command's identity (equal to its [`Command::id`]).
-    pub fn id(&self) -> CommandId {
+    pub(crate) fn id(&self) -> CommandId {
         CommandId(self.ptr.as_ptr() as usize)
     }
 
     /// The LUN of the command.
-    pub fn lun(&self) -> u64 {
+    pub(crate) fn lun(&self) -> u64 {
         // SAFETY: by the type invariant `ptr` is a live command.
         unsafe { ffi::rsiscsi_cmd_lun(self.ptr.as_ptr()) }
     }
@@ -387,11 +379,12 @@ impl<T: HostOps> OpsTable<T> {
 ///
 /// # Invariants
 /// `shost` is a host from `rsiscsi_host_alloc` whose callback data is
-/// `Arc::as_ptr(&data)`; this `Host` holds one reference on it. `added` says
+/// `Arc::as_ptr(&_data)`; this `Host` holds one reference on it. `added` says
 /// whether `scsi_add_host` succeeded and `scsi_remove_host` is still due.
-pub struct Host<T: HostOps> {
+pub(crate) struct Host<T: HostOps> {
     shost: NonNull<ffi::ScsiHost>,
-    data: Arc<T>,
+    // Keeps the callbacks' target alive until after `scsi_host_put`.
+    _data: Arc<T>,
     added: bool,
 }
 
@@ -407,7 +400,7 @@ impl<T: HostOps> Host<T> {
     );
 
     /// Allocates a host whose callbacks go to `data`.
-    pub fn new(data: Arc<T>, lim: &HostLimits) -> Result<Self> {
+    pub(crate) fn new(data: Arc<T>, lim: &HostLimits) -> Result<Self> {
         #[expect(clippy::let_unit_value)]
         let () = Self::PRIV_FITS;
         let c = ffi::HostLimitsC {
@@ -433,13 +426,13 @@ impl<T: HostOps> Host<T> {
         // INVARIANT: a fresh host holding its allocation reference.
         Ok(Host {
             shost: NonNull::new(p).ok_or(ENOMEM)?,
-            data,
+            _data: data,
             added: false,
         })
     }
 
     /// Registers the host with the midlayer (`scsi_add_host`).
-    pub fn add(&mut self) -> Result {
+    pub(crate) fn add(&mut self) -> Result {
         if self.added {
             return Err(EBUSY);
         }
@@ -451,7 +444,7 @@ impl<T: HostOps> Host<T> {
     }
 
     /// Scans the target for LUNs (`scsi_scan_host`); may sleep.
-    pub fn scan(&self) {
+    pub(crate) fn scan(&self) {
         if self.added {
             // SAFETY: by the type invariant `shost` is live and added.
             unsafe { ffi::rsiscsi_host_scan(self.shost.as_ptr()) }
@@ -461,7 +454,7 @@ impl<T: HostOps> Host<T> {
     /// Removes the host's devices and unregisters it; may sleep. Commands
     /// still held by the driver must be completed first, or removal waits
     /// for them.
-    pub fn remove(&mut self) {
+    pub(crate) fn remove(&mut self) {
         if self.added {
             // SAFETY: by the type invariant `shost` is live and added.
             unsafe { ffi::rsiscsi_host_remove(self.shost.as_ptr()) };
@@ -471,14 +464,9 @@ impl<T: HostOps> Host<T> {
     }
 
     /// The host number (`hostN` in sysfs).
-    pub fn host_no(&self) -> u32 {
+    pub(crate) fn host_no(&self) -> u32 {
         // SAFETY: by the type invariant `shost` is live.
         unsafe { ffi::rsiscsi_host_no(self.shost.as_ptr()) }
-    }
-
-    /// The callback object.
-    pub fn data(&self) -> &Arc<T> {
-        &self.data
     }
 }
 

@@ -22,7 +22,7 @@ extern "C" {
 /// entries whose pages stay valid for `'a`; `len` is at most the sum of the
 /// entry lengths.
 #[derive(Clone, Copy)]
-pub struct SgList<'a> {
+pub(crate) struct SgList<'a> {
     head: *mut bindings::scatterlist,
     count: u32,
     len: u32,
@@ -37,7 +37,7 @@ unsafe impl Sync for SgList<'_> {}
 
 /// One entry: `length` bytes at `offset` in its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SgEntry {
+pub(crate) struct SgEntry {
     /// Offset of the data in the entry's first page.
     pub offset: u32,
     /// Bytes in the entry.
@@ -63,17 +63,29 @@ impl<'a> SgList<'a> {
     }
 
     /// Bytes of data in the list.
-    pub fn len(&self) -> u32 {
+    #[expect(
+        dead_code,
+        reason = "scatterlist walking API; the transport walks lists inside the page-level socket functions"
+    )]
+    pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// No data.
-    pub fn is_empty(&self) -> bool {
+    #[expect(
+        dead_code,
+        reason = "scatterlist walking API; the transport walks lists inside the page-level socket functions"
+    )]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The entries.
-    pub fn entries(&self) -> SgIter<'a> {
+    #[expect(
+        dead_code,
+        reason = "scatterlist walking API; the transport walks lists inside the page-level socket functions"
+    )]
+    pub(crate) fn entries(&self) -> SgIter<'a> {
         SgIter {
             sg: self.head,
             left: self.count,
@@ -91,7 +103,7 @@ impl<'a> SgList<'a> {
 
     /// CRC32C (the kernel's, CPU-accelerated) of bytes `[skip, skip + len)`,
     /// continuing from `crc` (raw register value, no inversion).
-    pub fn crc32c(&self, crc: u32, skip: u32, len: u32) -> Result<u32> {
+    pub(crate) fn crc32c(&self, crc: u32, skip: u32, len: u32) -> Result<u32> {
         self.check_range(skip, len)?;
         if len == 0 {
             return Ok(crc);
@@ -111,7 +123,7 @@ impl<'a> SgList<'a> {
 ///
 /// # Invariants
 /// `sg` is a valid entry when `left > 0`.
-pub struct SgIter<'a> {
+pub(crate) struct SgIter<'a> {
     sg: *mut bindings::scatterlist,
     left: u32,
     _p: PhantomData<&'a bindings::scatterlist>,

@@ -7,7 +7,6 @@
  * table and its data pointer.
  */
 #include <linux/module.h>
-#include <linux/blk-mq.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_device.h>
@@ -215,7 +214,3 @@ void rsiscsi_cmd_done(struct scsi_cmnd *sc)
 	scsi_done(sc);
 }
 
-u32 rsiscsi_cmd_tag(struct scsi_cmnd *sc)
-{
-	return blk_mq_unique_tag(scsi_cmd_to_rq(sc));
-}

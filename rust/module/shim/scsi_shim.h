@@ -58,6 +58,5 @@ void rsiscsi_cmd_set_resid(struct scsi_cmnd *sc, u32 resid);
 u8 *rsiscsi_cmd_sense(struct scsi_cmnd *sc, u32 *len);
 void rsiscsi_cmd_set_result(struct scsi_cmnd *sc, u8 host_byte, u8 status);
 void rsiscsi_cmd_done(struct scsi_cmnd *sc);
-u32 rsiscsi_cmd_tag(struct scsi_cmnd *sc);
 
 #endif

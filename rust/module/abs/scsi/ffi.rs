@@ -69,5 +69,4 @@ extern "C" {
     pub(crate) fn rsiscsi_cmd_sense(sc: *mut ScsiCmnd, len: *mut u32) -> *mut u8;
     pub(crate) fn rsiscsi_cmd_set_result(sc: *mut ScsiCmnd, host_byte: u8, status: u8);
     pub(crate) fn rsiscsi_cmd_done(sc: *mut ScsiCmnd);
-    pub(crate) fn rsiscsi_cmd_tag(sc: *mut ScsiCmnd) -> u32;
 }
