@@ -52,7 +52,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m "$mem" -nographic -no-reboot \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=0 rdinit=/init" \
-	</dev/null 2>&1 | tr -d '\r' | tee -a "$logf"
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$logf"
 qrc=${PIPESTATUS[0]}
 set -e
 
