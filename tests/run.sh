@@ -21,6 +21,7 @@ for t in "${tests[@]}"; do
 	dmesg -c >/dev/null
 	[ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"
 	ktap_diag "running $name"
+	started=$SECONDS
 	timeout -k 5 "${limit:-300}" bash "$t" 2>&1 | awk '{ if ($0 ~ /^#/) print; else print "# " $0; fflush() }'
 	rc=${PIPESTATUS[0]}
 	cleanup_all >/dev/null 2>&1
@@ -41,6 +42,7 @@ for t in "${tests[@]}"; do
 		head -n 40 "$KMEMLEAK" | sed 's/^/# /'
 		rc=1
 	fi
+	ktap_diag "$name: $((SECONDS - started)) s"
 	case $rc in
 	0) ktap_pass "$name" ;;
 	4) ktap_skip "$name" "see above" ;;
