@@ -78,6 +78,7 @@ guest_checks() {
 		"not ok "*) verdict "guest: $(cut -d' ' -f4 <<<"$line")" 1 ;;
 		esac
 	done < <(grep -E '^(not )?ok [0-9]+ ' "$logs/guest.log")
+	grep '^# Totals:' "$logs/guest.log" | sed 's/^# /guest KTAP /' || true
 	# The guest must finish its plan: a crash or hang is a failure of its own.
 	if ! grep -q '^# Totals:' "$logs/guest.log"; then
 		verdict "guest: completed its plan (exit $rc)" 1
