@@ -154,6 +154,11 @@ pub(crate) struct ConnIo {
     pub(crate) rx: Mutex<RxState>,
     #[pin]
     pub(crate) nop: SpinLock<NopKeeper>,
+    /// Whether the liveness timer was started; decided under this lock
+    /// against `stopping`, so `wait_stopped` never waits for a timer that
+    /// will not run.
+    #[pin]
+    nop_armed: SpinLock<bool>,
     #[pin]
     nop_exited: Completion,
     #[pin]
@@ -278,6 +283,7 @@ impl ConnIo {
                 tx <- kernel::new_mutex!(TxScratch::new(), "ConnIo::tx"),
                 rx <- kernel::new_mutex!(rx, "ConnIo::rx"),
                 nop <- kernel::new_spinlock!(NopKeeper::new(nop_cfg, now), "ConnIo::nop"),
+                nop_armed <- kernel::new_spinlock!(false, "ConnIo::nop_armed"),
                 nop_exited <- Completion::new(),
                 tx_work <- kernel::new_work!("ConnIo::tx_work"),
                 rx_work <- kernel::new_work!("ConnIo::rx_work"),
@@ -318,8 +324,17 @@ impl ConnIo {
             .enqueue::<Arc<ConnIo>, 1>(self.clone());
     }
 
-    /// Starts the liveness timer.
+    /// Starts the liveness timer, unless the connection is already being
+    /// stopped (a teardown may overtake a connection that recovery has just
+    /// brought up).
     pub(crate) fn arm_nop(self: &Arc<Self>) {
+        {
+            let mut armed = self.nop_armed.lock();
+            if self.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            *armed = true;
+        }
         self.arm_nop_in(NOP_TICK_MS);
     }
 
@@ -417,7 +432,12 @@ impl ConnIo {
     /// Waits until the liveness timer is no longer armed and cuts the
     /// socket callbacks' link to this connection.
     pub(crate) fn wait_stopped(self: &Arc<Self>) {
-        self.nop_exited.wait_for_completion();
+        // `stop` or `fail` ran before: a timer armed from now on sees
+        // `stopping` or a dead connection and is not armed or exits at once.
+        let armed = *self.nop_armed.lock();
+        if armed {
+            self.nop_exited.wait_for_completion();
+        }
         *self.notifier.conn.lock() = None;
     }
 }
