@@ -46,6 +46,8 @@ wait_for 5 grep -q "^session-down sid=$sid target=$TARGET_IQN reason=logout" /tm
 	fail "no session-down event: $(cat /tmp/rs_events)"
 grep -q "^conn-down sid=$sid cid=0 target=$TARGET_IQN reason=logout" /tmp/rs_events ||
 	fail "no conn-down event: $(cat /tmp/rs_events)"
+n=$(grep -c "^conn-down sid=$sid " /tmp/rs_events)
+[ "$n" = 1 ] || fail "$n conn-down events for one connection: $(cat /tmp/rs_events)"
 kill "$watcher"
 wait "$watcher" 2>/dev/null
 wait_for 10 bash -c "! grep -q TARG_SESS_STATE_LOGGED_IN '$TPG/acls/$RS_IQN/info'" ||

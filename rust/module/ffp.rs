@@ -333,8 +333,11 @@ impl SessionIo {
     /// may still happen.
     pub(crate) fn connection_failed(self: &Arc<Self>, cid: u16, reason: &str) {
         let now = self.now_ms();
-        let (none_left, recover) = {
+        let (none_left, recover, teardown) = {
             let mut g = self.inner.lock();
+            // Teardown stops every connection and reports them down itself
+            // after the logout.
+            let teardown = g.state == IoState::Stopping;
             // The dead ConnIo stays in its slot until recovery or teardown
             // replaces it, so its work items can finish; `pick_conn` skips it.
             let none_left = g.pick_conn().is_none();
@@ -351,9 +354,10 @@ impl SessionIo {
             (
                 none_left,
                 recover && self.params.replacement_timeout_ms != 0,
+                teardown,
             )
         };
-        if recover || none_left {
+        if (recover || none_left) && !teardown {
             self.sess.emit(
                 crate::abi::EventKind::ConnDown,
                 Some(cid),
