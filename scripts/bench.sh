@@ -15,6 +15,7 @@ awk '$1 == "BENCH" {
 	k = $3; who = $2
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	iops[who, k] += $4; mbs[who, k] += $5; cpu[who, k] += $6; runs[who, k]++
+	each[who, k] = each[who, k] " " $4
 }
 END {
 	if (n == 0) { print "no results: see build/bench/console.log"; exit 1 }
@@ -28,6 +29,11 @@ END {
 		mo = mbs[oi, k] / runs[oi, k]; mr = mbs[rs, k] / runs[rs, k]
 		co = cpu[oi, k] / runs[oi, k]; cr = cpu[rs, k] / runs[rs, k]
 		printf "%-18s %21.0f %21.0f %6.2fx %10.1f / %-8.1f %6.2fx %11.1f / %-9.1f %6.2fx\n", k, io, ir, ir / io, mo, mr, mr / mo, co, cr, co / cr
+	}
+	print "\nIOPS of each run (the spread shows the noise of the shared machine):"
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		printf "  %-18s open-iscsi:%s   rsiscsi:%s\n", k, each["open-iscsi", k], each["rsiscsi", k]
 	}
 	print "\nratios: rsiscsi / open-iscsi for IOPS and MB/s (higher is better); open-iscsi / rsiscsi for CPU per I/O (higher is better)."
 }' "$out/guest.log" | tee "$out/table.txt"
