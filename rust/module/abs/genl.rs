@@ -500,11 +500,13 @@ impl<T: Handler> Family<T> {
         }
         let mut raw_ops = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
         for (op, p) in ops.iter().zip(policies.iter()) {
-            let mut o = bindings::genl_ops::default();
-            o.cmd = op.cmd as u8;
-            o.flags = bindings::GENL_ADMIN_PERM as u8;
-            o.policy = p.as_ptr();
-            o.maxattr = c_uint::from(abi::ATTR_MAX);
+            let mut o = bindings::genl_ops {
+                cmd: op.cmd as u8,
+                flags: bindings::GENL_ADMIN_PERM as u8,
+                policy: p.as_ptr(),
+                maxattr: c_uint::from(abi::ATTR_MAX),
+                ..Default::default()
+            };
             // validate = 0: strict, including NLA_UNSPEC and trailing data.
             if op.dump {
                 o.dumpit = Some(Self::dumpit_tramp);
@@ -521,10 +523,12 @@ impl<T: Handler> Family<T> {
             },
             GFP_KERNEL,
         )?;
-        let mut f = bindings::genl_family::default();
-        f.name = name16(name)?;
-        f.version = c_uint::from(version);
-        f.maxattr = c_uint::from(abi::ATTR_MAX);
+        let mut f = bindings::genl_family {
+            name: name16(name)?,
+            version: c_uint::from(version),
+            maxattr: c_uint::from(abi::ATTR_MAX),
+            ..Default::default()
+        };
         f.set_netnsok(1);
         // Handlers may sleep for a whole login: do not hold genl_mutex.
         f.set_parallel_ops(1);

@@ -340,11 +340,10 @@ impl<T: HostOps> OpsTable<T> {
     unsafe extern "C" fn eh_abort(data: *mut c_void, sc: *mut ScsiCmnd) -> bool {
         // SAFETY: `data` is a live `T` per the function's safety contract.
         let ops = unsafe { &*data.cast::<T>() };
+        // SAFETY: the midlayer never passes a null command.
+        let ptr = unsafe { NonNull::new_unchecked(sc) };
         // INVARIANT: the error handler holds `sc` during the call.
-        // SAFETY: `sc` is not null.
-        let cmd = EhCommand {
-            ptr: unsafe { NonNull::new_unchecked(sc) },
-        };
+        let cmd = EhCommand { ptr };
         ops.abort(&cmd)
     }
 
@@ -353,11 +352,10 @@ impl<T: HostOps> OpsTable<T> {
     unsafe extern "C" fn eh_device_reset(data: *mut c_void, sc: *mut ScsiCmnd) -> bool {
         // SAFETY: `data` is a live `T` per the function's safety contract.
         let ops = unsafe { &*data.cast::<T>() };
+        // SAFETY: the midlayer never passes a null command.
+        let ptr = unsafe { NonNull::new_unchecked(sc) };
         // INVARIANT: the error handler holds `sc` during the call.
-        // SAFETY: `sc` is not null.
-        let cmd = EhCommand {
-            ptr: unsafe { NonNull::new_unchecked(sc) },
-        };
+        let cmd = EhCommand { ptr };
         ops.device_reset(&cmd)
     }
 
@@ -366,11 +364,10 @@ impl<T: HostOps> OpsTable<T> {
     unsafe extern "C" fn eh_target_reset(data: *mut c_void, sc: *mut ScsiCmnd) -> bool {
         // SAFETY: `data` is a live `T` per the function's safety contract.
         let ops = unsafe { &*data.cast::<T>() };
+        // SAFETY: the midlayer never passes a null command.
+        let ptr = unsafe { NonNull::new_unchecked(sc) };
         // INVARIANT: the error handler holds `sc` during the call.
-        // SAFETY: `sc` is not null.
-        let cmd = EhCommand {
-            ptr: unsafe { NonNull::new_unchecked(sc) },
-        };
+        let cmd = EhCommand { ptr };
         ops.target_reset(&cmd)
     }
 }
@@ -401,7 +398,6 @@ impl<T: HostOps> Host<T> {
 
     /// Allocates a host whose callbacks go to `data`.
     pub(crate) fn new(data: Arc<T>, lim: &HostLimits) -> Result<Self> {
-        #[expect(clippy::let_unit_value)]
         let () = Self::PRIV_FITS;
         let c = ffi::HostLimitsC {
             can_queue: lim.can_queue,
