@@ -2,10 +2,11 @@
 //! One connection of the data path: its socket, transmit queue, receive
 //! state and liveness timer, and the work items that drive them.
 //!
-//! Socket callbacks (softirq) only queue the receive work. The transmit
-//! work sends everything queued in one run with `MSG_MORE` between pieces
-//! and pushes once at the end; the receive work reads until the socket is
-//! empty. Both run on the session's `WQ_MEM_RECLAIM` queue, so writeback
+//! Socket callbacks (softirq) only queue the receive work (data ready, state
+//! change) or the transmit work (write space). The transmit work sends
+//! everything queued in one run with `MSG_MORE` between pieces and pushes
+//! once at the end, never waiting for send buffer space; the receive work
+//! reads until the socket is empty. Both run on the session's `WQ_MEM_RECLAIM` queue, so writeback
 //! to an rsiscsi disk never waits for a worker to be created.
 #![forbid(unsafe_code)]
 
@@ -118,11 +119,13 @@ pub(crate) struct Notifier {
 
 impl SocketEvents for Notifier {
     fn on_event(this: ArcBorrow<'_, Self>, ev: SocketEvent) {
-        if ev == SocketEvent::WriteSpace {
-            return;
-        }
         if let Some(c) = this.conn.lock().as_ref() {
-            c.kick_rx();
+            if ev == SocketEvent::WriteSpace {
+                // The transmit work may have parked a PDU on a full socket.
+                c.kick_tx();
+            } else {
+                c.kick_rx();
+            }
         }
     }
 }

@@ -11,7 +11,7 @@
 use crate::abs::scsi::{Command, HostByte};
 use crate::abs::sg::SgList;
 use crate::ffp::{IoInner, SessionIo};
-use crate::io::TxStage;
+use crate::io::{PendingSeq, TxStage};
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::crc32c::digest_to_wire;
 use crate::proto::pdu::{
@@ -27,13 +27,107 @@ const AHS_MAX: usize = 260;
 /// Per-connection transmit scratch space.
 pub(crate) struct TxScratch {
     hdr: [u8; BHS_LEN + AHS_MAX + DIGEST_LEN],
+    /// The PDU the socket took only part of when its send buffer filled
+    /// up, with the ITT of its command (`None`: a control PDU). It goes on
+    /// before anything else, or the byte stream would be corrupt.
+    inflight: Option<(Option<u32>, Pdu)>,
 }
 
 impl TxScratch {
     pub(crate) const fn new() -> Self {
         TxScratch {
             hdr: [0; BHS_LEN + AHS_MAX + DIGEST_LEN],
+            inflight: None,
         }
+    }
+}
+
+/// One PDU on its way into the socket: the header in `TxScratch::hdr`, a
+/// range of the command's data, then pad and data digest.
+#[derive(Clone, Copy)]
+struct Pdu {
+    hdr_len: usize,
+    data_off: u32,
+    data_len: u32,
+    tail: [u8; 3 + DIGEST_LEN],
+    tail_len: usize,
+    /// Bytes of the PDU the socket has taken.
+    sent: usize,
+}
+
+impl Pdu {
+    /// A PDU of `hdr_len` header bytes and `[off, off + len)` of `sg`,
+    /// with its pad and data digest.
+    fn new(
+        c: &ConnIo,
+        hdr_len: usize,
+        sg: Option<&SgList<'_>>,
+        off: u32,
+        len: u32,
+    ) -> Result<Self> {
+        let mut p = Pdu {
+            hdr_len,
+            data_off: off,
+            data_len: len,
+            tail: [0; 3 + DIGEST_LEN],
+            tail_len: 0,
+            sent: 0,
+        };
+        if len > 0 {
+            let pad = pad_len(len);
+            p.tail_len = pad as usize;
+            if c.digests.data {
+                let sg = sg.ok_or(EINVAL)?;
+                let crc = crc_zeros(sg.crc32c(!0, off, len)?, pad);
+                p.tail
+                    .get_mut(p.tail_len..p.tail_len + DIGEST_LEN)
+                    .ok_or(EINVAL)?
+                    .copy_from_slice(&digest_to_wire(!crc));
+                p.tail_len += DIGEST_LEN;
+            }
+        }
+        Ok(p)
+    }
+
+    fn total(&self) -> usize {
+        self.hdr_len + self.data_len as usize + self.tail_len
+    }
+
+    /// Hands the socket as much of the rest as it takes; `Ok(false)` when
+    /// its send buffer is full.
+    fn send(&mut self, c: &ConnIo, hdr: &[u8], sg: Option<&SgList<'_>>) -> Result<bool> {
+        let data_end = self.hdr_len + self.data_len as usize;
+        while self.sent < self.total() {
+            let r = if self.sent < self.hdr_len {
+                c.sock
+                    .send_more(hdr.get(self.sent..self.hdr_len).ok_or(EINVAL)?)
+            } else if self.sent < data_end {
+                let done = (self.sent - self.hdr_len) as u32;
+                c.sock
+                    .send_sg(
+                        sg.ok_or(EINVAL)?,
+                        self.data_off + done,
+                        self.data_len - done,
+                        true,
+                        // A data digest must cover exactly what leaves.
+                        !c.digests.data,
+                    )
+                    .map(|n| n as usize)
+            } else {
+                let from = self.sent - data_end;
+                c.sock
+                    .send_more(self.tail.get(from..self.tail_len).ok_or(EINVAL)?)
+            };
+            match r {
+                Ok(n) => {
+                    self.sent += n;
+                    c.io.sess.stats.sent(n as u64);
+                }
+                Err(e) if e == EAGAIN => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -42,59 +136,93 @@ enum Job {
     Cmd(u32),
 }
 
-/// Runs the transmit work for `c`.
+/// Runs the transmit work for `c`. It never waits for send buffer space:
+/// when the socket is full it keeps the PDU in progress and returns, and
+/// the socket's write-space callback queues it again.
 pub(crate) fn run(c: &Arc<ConnIo>) {
     let mut scratch = c.tx.lock();
     let mut sent = false;
-    loop {
-        if !c.is_alive() {
-            c.ring.lock().clear();
-            return;
-        }
-        let job = {
-            let mut r = c.ring.lock();
-            match r.pop_ctrl() {
-                Some(x) => Some(Job::Ctrl(x)),
-                None => r.pop_itt().map(Job::Cmd),
+    let r = (|| -> Result<bool> {
+        if let Some((job, pdu)) = scratch.inflight.take() {
+            let done = match job {
+                None => finish_pdu(c, &mut scratch, None, pdu, None)?,
+                Some(itt) => send_command(c, &mut scratch, itt, Some(pdu))?,
+            };
+            if !done {
+                return Ok(false);
             }
-        };
-        let Some(job) = job else { break };
-        let r = match job {
-            Job::Ctrl(x) => send_ctrl(c, &mut scratch, x),
-            Job::Cmd(itt) => send_command(c, &mut scratch, itt),
-        };
-        if let Err(e) = r {
-            c.fail(if e == ENOTCONN || e == EPIPE {
-                "send: connection closed"
-            } else {
-                "send failed"
-            });
-            return;
+            sent = true;
         }
-        sent = true;
+        loop {
+            if !c.is_alive() {
+                return Ok(true);
+            }
+            let job = {
+                let mut r = c.ring.lock();
+                match r.pop_ctrl() {
+                    Some(x) => Some(Job::Ctrl(x)),
+                    None => r.pop_itt().map(Job::Cmd),
+                }
+            };
+            let Some(job) = job else { return Ok(true) };
+            let done = match job {
+                Job::Ctrl(x) => send_ctrl(c, &mut scratch, x)?,
+                Job::Cmd(itt) => send_command(c, &mut scratch, itt, None)?,
+            };
+            sent = true;
+            if !done {
+                return Ok(false);
+            }
+        }
+    })();
+    if !c.is_alive() {
+        c.ring.lock().clear();
+        scratch.inflight = None;
+        return;
     }
-    if sent {
-        c.sock.push();
+    match r {
+        Ok(_) => {
+            if sent {
+                c.sock.push();
+            }
+        }
+        Err(e) => c.fail(if e == ENOTCONN || e == EPIPE {
+            "send: connection closed"
+        } else {
+            "send failed"
+        }),
     }
 }
 
-/// Sends header bytes `[0, BHS + ahs_len)` of `s.hdr`, plus the header
-/// digest if negotiated.
-fn send_header(c: &ConnIo, s: &mut TxScratch, ahs_len: usize) -> Result {
-    let end = BHS_LEN + ahs_len;
-    let digest = if c.digests.header { DIGEST_LEN } else { 0 };
-    c.io.sess.stats.sent((end + digest) as u64);
-    if c.digests.header {
-        let (bhs, rest) = s.hdr.split_at_mut(BHS_LEN);
-        let bhs: &Bhs = (&*bhs).try_into().map_err(|_| EINVAL)?;
-        let (ahs, dig) = rest.split_at_mut(ahs_len);
-        let d = header_digest_bytes(bhs, ahs);
-        dig.get_mut(..DIGEST_LEN).ok_or(EINVAL)?.copy_from_slice(&d);
-        c.sock
-            .send_more(s.hdr.get(..end + DIGEST_LEN).ok_or(EINVAL)?)
-    } else {
-        c.sock.send_more(s.hdr.get(..end).ok_or(EINVAL)?)
+/// Sends `pdu` on; if the socket fills up, parks it in `s.inflight` (as
+/// part of the command `itt`, if any) and says `false`.
+fn finish_pdu(
+    c: &ConnIo,
+    s: &mut TxScratch,
+    sg: Option<&SgList<'_>>,
+    mut pdu: Pdu,
+    itt: Option<u32>,
+) -> Result<bool> {
+    if pdu.send(c, &s.hdr, sg)? {
+        return Ok(true);
     }
+    s.inflight = Some((itt, pdu));
+    Ok(false)
+}
+
+/// Adds the header digest, if negotiated, after the `BHS + ahs_len`
+/// header bytes in `s.hdr`; returns the header's length on the wire.
+fn seal_header(c: &ConnIo, s: &mut TxScratch, ahs_len: usize) -> Result<usize> {
+    let end = BHS_LEN + ahs_len;
+    if !c.digests.header {
+        return Ok(end);
+    }
+    let (bhs, rest) = s.hdr.split_at_mut(BHS_LEN);
+    let bhs: &Bhs = (&*bhs).try_into().map_err(|_| EINVAL)?;
+    let (ahs, dig) = rest.split_at_mut(ahs_len);
+    let d = header_digest_bytes(bhs, ahs);
+    dig.get_mut(..DIGEST_LEN).ok_or(EINVAL)?.copy_from_slice(&d);
+    Ok(end + DIGEST_LEN)
 }
 
 fn bhs_mut(s: &mut TxScratch) -> &mut Bhs {
@@ -119,31 +247,7 @@ fn crc_zeros(mut crc: u32, n: u32) -> u32 {
     crc
 }
 
-/// Sends `[off, off + len)` of `sg` as a data segment: payload, pad, digest.
-fn send_data(c: &ConnIo, sg: &SgList<'_>, off: u32, len: u32) -> Result {
-    if len == 0 {
-        return Ok(());
-    }
-    c.sock.send_sg(sg, off, len, true, !c.digests.data)?;
-    let pad = pad_len(len);
-    let digest = if c.digests.data { DIGEST_LEN as u32 } else { 0 };
-    c.io.sess.stats.sent(u64::from(len + pad + digest));
-    let mut tail = [0u8; 3 + DIGEST_LEN];
-    let mut n = pad as usize;
-    if c.digests.data {
-        let crc = crc_zeros(sg.crc32c(!0, off, len)?, pad);
-        tail.get_mut(n..n + DIGEST_LEN)
-            .ok_or(EINVAL)?
-            .copy_from_slice(&digest_to_wire(!crc));
-        n += DIGEST_LEN;
-    }
-    if n > 0 {
-        c.sock.send_more(tail.get(..n).ok_or(EINVAL)?)?;
-    }
-    Ok(())
-}
-
-fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result {
+fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {
     let cmd_sn = c.io.inner.lock().window.immediate_cmd_sn();
     let esn = c.exp_stat_sn();
     let bhs = bhs_mut(s);
@@ -152,7 +256,9 @@ fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result {
         Ctrl::Tmf { req, lun, itt } => req.to_pdu(lun, itt, cmd_sn, esn).encode(bhs),
     }
     .map_err(|_| EINVAL)?;
-    send_header(c, s, 0)
+    let hdr_len = seal_header(c, s, 0)?;
+    let pdu = Pdu::new(c, hdr_len, None, 0, 0)?;
+    finish_pdu(c, s, None, pdu, None)
 }
 
 /// Lends the command of `itt` out of its slot (waiting if the receive side
@@ -174,12 +280,21 @@ fn lend(io: &SessionIo, itt: u32) -> Option<Command<SessionIo>> {
     }
 }
 
-fn send_command(c: &Arc<ConnIo>, s: &mut TxScratch, itt: u32) -> Result {
+/// Sends what the command of `itt` has to send, starting with the rest of
+/// `resume`, one of its PDUs the socket took only part of. `Ok(false)`: the
+/// socket filled up (the PDU in progress is parked, the command goes back
+/// to its slot meanwhile).
+fn send_command(c: &Arc<ConnIo>, s: &mut TxScratch, itt: u32, resume: Option<Pdu>) -> Result<bool> {
     let io = &c.io;
     let Some(mut cmd) = lend(io, itt) else {
-        return Ok(());
+        return if resume.is_some() {
+            // Part of its PDU is on the wire; the stream cannot go on.
+            Err(ECANCELED)
+        } else {
+            Ok(true)
+        };
     };
-    let r = send_command_lent(c, s, itt, &mut cmd);
+    let r = send_command_lent(c, s, itt, &mut cmd, resume);
     let back = {
         let mut g = io.inner.lock();
         io.give_back(&mut g, itt, cmd)
@@ -195,10 +310,33 @@ fn send_command_lent(
     s: &mut TxScratch,
     itt: u32,
     cmd: &mut Command<SessionIo>,
-) -> Result {
+    resume: Option<Pdu>,
+) -> Result<bool> {
+    if let Some(p) = resume {
+        if !finish_pdu(c, s, Some(&cmd.sg()), p, Some(itt))? {
+            return Ok(false);
+        }
+    }
+    while let Some(p) = next_pdu(c, s, itt, cmd)? {
+        if !finish_pdu(c, s, Some(&cmd.sg()), p, Some(itt))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Encodes the command's next PDU into `s.hdr` and moves its transmit
+/// state past it: the SCSI Command PDU, then each Data-Out of its queued
+/// sequences. `None` when there is nothing more to send.
+fn next_pdu(
+    c: &ConnIo,
+    s: &mut TxScratch,
+    itt: u32,
+    cmd: &mut Command<SessionIo>,
+) -> Result<Option<Pdu>> {
     let esn = c.exp_stat_sn();
     let Some(t) = cmd.priv_ref().as_ref() else {
-        return Ok(());
+        return Ok(None);
     };
     let (stage, lun, dir, cmd_sn, imm, fin) = (
         t.stage,
@@ -229,24 +367,32 @@ fn send_command_lent(
         let ahs_len = pdu
             .encode(bhs, rest.get_mut(..AHS_MAX).ok_or(EINVAL)?)
             .map_err(|_| EINVAL)?;
-        send_header(c, s, ahs_len)?;
-        send_data(c, &cmd.sg(), 0, imm)?;
+        let hdr_len = seal_header(c, s, ahs_len)?;
+        let p = Pdu::new(c, hdr_len, Some(&cmd.sg()), 0, imm)?;
         if let Some(t) = cmd.priv_mut().as_mut() {
             t.stage = TxStage::Sent;
         }
+        return Ok(Some(p));
     }
     loop {
-        let Some(p) = cmd.priv_mut().as_mut().and_then(|t| t.pop_seq()) else {
-            break;
+        let Some(t) = cmd.priv_mut().as_mut() else {
+            return Ok(None);
         };
-        for d in p.seq {
-            d.to_pdu(lun, itt, c.exp_stat_sn())
+        let Some(front) = t.seqs.iter_mut().flatten().next() else {
+            return Ok(None);
+        };
+        if let Some(d) = front.seq.next() {
+            d.to_pdu(lun, itt, esn)
                 .encode(bhs_mut(s))
                 .map_err(|_| EINVAL)?;
-            send_header(c, s, 0)?;
-            send_data(c, &cmd.sg(), d.buffer_offset, d.length)?;
+            let hdr_len = seal_header(c, s, 0)?;
+            return Pdu::new(c, hdr_len, Some(&cmd.sg()), d.buffer_offset, d.length).map(Some);
         }
-        if let (Some(r2tsn), Some(t)) = (p.r2tsn, cmd.priv_mut().as_mut()) {
+        // The sequence is all out: answer for its R2T and go to the next.
+        if let Some(PendingSeq {
+            r2tsn: Some(r2tsn), ..
+        }) = t.pop_seq()
+        {
             if let Some(w) = t.write.as_mut() {
                 // Only fails for an R2T not open, which cannot be: it was
                 // opened when the sequence was queued.
@@ -254,5 +400,4 @@ fn send_command_lent(
             }
         }
     }
-    Ok(())
 }

@@ -9,7 +9,6 @@
 use super::net::TcpSocket;
 use super::sg::SgList;
 use kernel::bindings;
-use kernel::error::to_result;
 use kernel::prelude::*;
 
 extern "C" {
@@ -32,11 +31,14 @@ extern "C" {
 }
 
 impl TcpSocket {
-    /// Sends bytes `[skip, skip + len)` of `sg`, blocking until all are
-    /// queued. With `splice` the pages are referenced by the socket instead
-    /// of copied (pages that may not be, such as slab memory, are copied
-    /// anyway); the caller must keep them unchanged until the target has
-    /// acknowledged the data, which the command's lifetime guarantees.
+    /// Queues bytes `[skip, skip + len)` of `sg` without waiting for send
+    /// buffer space; returns how many were queued (fewer than `len` when the
+    /// buffer filled up; `EAGAIN` when none could be). The socket's
+    /// write-space callback says when to go on. With `splice` the pages are
+    /// referenced by the socket instead of copied (pages that may not be,
+    /// such as slab memory, are copied anyway); they hold a page reference
+    /// each, and the caller keeps their contents unchanged until the
+    /// command completes, which needs the target to have received them.
     /// `more` sets `MSG_MORE`: another piece of the same PDU or another PDU
     /// follows right away.
     pub(crate) fn send_sg(
@@ -46,25 +48,34 @@ impl TcpSocket {
         len: u32,
         more: bool,
         splice: bool,
-    ) -> Result {
+    ) -> Result<u32> {
         sg.check_range(skip, len)?;
         if len == 0 {
-            return Ok(());
+            return Ok(0);
         }
         // SAFETY: the socket is valid (type invariant of `TcpSocket`); the
         // list's entries and pages are valid for the borrow and the range
         // lies inside it.
-        to_result(unsafe {
+        let r = unsafe {
             rsiscsi_sock_send_sg(self.raw().cast(), sg.as_raw(), skip, len, more, splice)
-        })
+        };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(r as u32)
     }
 
-    /// Sends all of `buf` (a PDU header, padding, a digest), blocking, with
-    /// `MSG_MORE`: it stays queued until a full segment or [`Self::push`].
-    pub(crate) fn send_more(&self, buf: &[u8]) -> Result {
+    /// Queues `buf` (a PDU header, padding, a digest) with `MSG_MORE`
+    /// without waiting: it stays queued until a full segment or
+    /// [`Self::push`]. Returns how many bytes were queued (`EAGAIN`: none).
+    pub(crate) fn send_more(&self, buf: &[u8]) -> Result<usize> {
         let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
         // SAFETY: the socket is valid and `buf` is readable for `len` bytes.
-        to_result(unsafe { rsiscsi_sock_send_buf(self.raw().cast(), buf.as_ptr().cast(), len) })
+        let r = unsafe { rsiscsi_sock_send_buf(self.raw().cast(), buf.as_ptr().cast(), len) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(r as usize)
     }
 
     /// Sends whatever `MSG_MORE` held back: the end of a batch of PDUs.

@@ -103,10 +103,16 @@ static u32 fill_bvecs(struct bio_vec *bv, unsigned int *nr,
 	return total;
 }
 
+/*
+ * Queues bytes [@skip, @skip + @len) of @sg without waiting for send buffer
+ * space. Returns the bytes queued (less than @len when the buffer filled up),
+ * -EAGAIN if none could be, or another negative errno.
+ */
 int rsiscsi_sock_send_sg(struct socket *sock, struct scatterlist *sg,
 			 u32 skip, u32 len, bool more, bool splice)
 {
 	struct bio_vec bv[RSISCSI_BVECS];
+	u32 done = 0;
 
 	sg = sg_seek(sg, &skip);
 	while (len) {
@@ -118,7 +124,7 @@ int rsiscsi_sock_send_sg(struct socket *sock, struct scatterlist *sg,
 		if (!n)
 			return -EINVAL;
 		len -= n;
-		msg.msg_flags = MSG_NOSIGNAL;
+		msg.msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT;
 		if (more || len)
 			msg.msg_flags |= MSG_MORE;
 		if (ok)
@@ -127,34 +133,43 @@ int rsiscsi_sock_send_sg(struct socket *sock, struct scatterlist *sg,
 		while (msg_data_left(&msg)) {
 			int rc = sock_sendmsg(sock, &msg);
 
+			if (rc == -EAGAIN)
+				return done ? done : rc;
 			if (rc < 0)
 				return rc;
 			if (rc == 0)
 				return -EPIPE;
+			done += rc;
 		}
 	}
-	return 0;
+	return done;
 }
 
 /*
- * Sends a PDU header (or padding and digest) with MSG_MORE: the pieces of a
- * batch of PDUs leave in full segments; rsiscsi_sock_push() ends the batch.
+ * Queues a PDU header (or padding and digest) with MSG_MORE, without waiting:
+ * the pieces of a batch of PDUs leave in full segments; rsiscsi_sock_push()
+ * ends the batch. Returns the bytes queued, -EAGAIN if none could be, or
+ * another negative errno.
  */
 int rsiscsi_sock_send_buf(struct socket *sock, const void *buf, u32 len)
 {
 	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_MORE };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_MORE | MSG_DONTWAIT };
+	u32 done = 0;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
 	while (msg_data_left(&msg)) {
 		int rc = sock_sendmsg(sock, &msg);
 
+		if (rc == -EAGAIN)
+			return done ? done : rc;
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			return -EPIPE;
+		done += rc;
 	}
-	return 0;
+	return done;
 }
 
 /* Sends what MSG_MORE held back. */
