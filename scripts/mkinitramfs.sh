@@ -65,7 +65,7 @@ copy_with_libs /lib/x86_64-linux-gnu/libgcc_s.so.1
 
 # The project's own binaries: the module for this kernel and any built tools.
 cp "$moddir/rsiscsi.ko" "$root/lib/rsiscsi/"
-for t in "$RSISCSI_TOP"/target/release/rsiscsiadm "$RSISCSI_TOP"/target/release/rsiscsi-diag; do
+for t in "$RSISCSI_TOP"/target/release/{rsiscsiadm,rsiscsi-diag,rsiscsi-faketarget}; do
 	[ -x "$t" ] && copy_with_libs "$t" && mv "$root$t" "$root/usr/bin/"
 done
 rm -rf "${root:?}$RSISCSI_TOP"

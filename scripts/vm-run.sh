@@ -26,7 +26,7 @@ shift $((OPTIND - 1))
 kdir=$("$RSISCSI_TOP/scripts/kernel-build.sh" "$variant")
 moddir=$("$RSISCSI_TOP/scripts/module-build.sh" "$variant")
 # The guest gets the project's userspace tools too (scripts/mkinitramfs.sh).
-(cd "$RSISCSI_TOP" && quiet cargo build --release --locked -p rsiscsiadm -p rsiscsi-diag)
+(cd "$RSISCSI_TOP" && quiet cargo build --release --locked -p rsiscsiadm -p rsiscsi-diag -p rsiscsi-faketarget)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$RSISCSI_TOP/scripts/mkinitramfs.sh" "$work/base.cpio" "$moddir"
