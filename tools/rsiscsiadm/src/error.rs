@@ -49,6 +49,25 @@ impl AdmError {
     }
 }
 
+impl AdmError {
+    /// The same error (and exit code) with another message.
+    pub fn reworded(self, m: String) -> AdmError {
+        match self {
+            AdmError::Invalid(_) => AdmError::Invalid(m),
+            AdmError::NoSession(_) => AdmError::NoSession(m),
+            AdmError::Login(_) => AdmError::Login(m),
+            AdmError::LoginAuth(_) => AdmError::LoginAuth(m),
+            AdmError::Access(_) => AdmError::Access(m),
+            AdmError::Exists(_) => AdmError::Exists(m),
+            AdmError::NoObjects(_) => AdmError::NoObjects(m),
+            AdmError::NoModule => AdmError::NoModule,
+            AdmError::Logout(_) => AdmError::Logout(m),
+            AdmError::Busy(_) => AdmError::Busy(m),
+            AdmError::Other(_) => AdmError::Other(m),
+        }
+    }
+}
+
 impl fmt::Display for AdmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -41,10 +41,14 @@ pub fn run(c: &mut Client, a: &LogoutArgs) -> Result<(), AdmError> {
                     libc::EPERM => e.into_adm(),
                     _ => AdmError::Logout(format!("logout of {what} failed: {}", e.text())),
                 };
+                // Each failure is told here; the summary line, like
+                // iscsiadm's, comes back to main with the first one's code.
                 eprintln!("rsiscsiadm: {err}");
                 first_err.get_or_insert(err);
             }
         }
     }
-    first_err.map_or(Ok(()), Err)
+    first_err.map_or(Ok(()), |e| {
+        Err(e.reworded("Could not logout of all requested sessions".into()))
+    })
 }
