@@ -34,12 +34,15 @@ unsafe impl Sync for OwnedQueue {}
 
 impl OwnedQueue {
     /// A queue with a rescuer thread (`WQ_MEM_RECLAIM`), unbound if
-    /// `unbound` (work may run on any CPU) and high priority if `highpri`.
+    /// `unbound` (work may run on any CPU), else per CPU (work runs on the
+    /// CPU that queued it), and high priority if `highpri`.
     pub(crate) fn new_reclaim(name: &'static CStr, unbound: bool, highpri: bool) -> Result<Self> {
         let mut flags = bindings::wq_flags_WQ_MEM_RECLAIM;
-        if unbound {
-            flags |= bindings::wq_flags_WQ_UNBOUND;
-        }
+        flags |= if unbound {
+            bindings::wq_flags_WQ_UNBOUND
+        } else {
+            bindings::wq_flags_WQ_PERCPU
+        };
         if highpri {
             flags |= bindings::wq_flags_WQ_HIGHPRI;
         }
