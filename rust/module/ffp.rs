@@ -434,15 +434,8 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
 }
 
 fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
-    let mut write = WriteParams::from_negotiated(n);
-    // ImmediateData is an AND and InitialR2T an OR of both offers
-    // (RFC 7143 §13.10-11): whatever the result says, our own offer bounds
-    // it. (The login's result has been seen claiming ImmediateData=Yes
-    // after offering No, and LIO then rejects immediate data.)
-    write.immediate_data &= sess.cfg.params.immediate_data;
-    write.initial_r2t |= sess.cfg.params.initial_r2t;
     IoParams {
-        write,
+        write: WriteParams::from_negotiated(n),
         datain: DataInParams::from_negotiated(n),
         replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,
     }
