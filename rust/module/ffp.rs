@@ -73,6 +73,10 @@ pub(crate) struct CtrlWait {
     pub(crate) itt: u32,
     /// The TMF Response byte, once received.
     pub(crate) response: Option<u8>,
+    /// No response can come: the session lost its connections. (Not a
+    /// Response value: every byte, 255 "Function rejected" included, is
+    /// one a target may send.)
+    pub(crate) lost: bool,
 }
 
 /// Session-wide I/O state, behind `SessionIo::inner`.
@@ -311,7 +315,7 @@ impl SessionIo {
                 let mut g = self.inner.lock();
                 let Some(itt) = g.tasks.iter().next().map(|t| t.itt) else {
                     for w in g.tmf.iter_mut().flatten() {
-                        w.response.get_or_insert(0xff);
+                        w.lost = true;
                     }
                     self.returned.notify_all();
                     return;

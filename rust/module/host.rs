@@ -163,6 +163,7 @@ impl SessionIo {
                     *w = Some(CtrlWait {
                         itt,
                         response: None,
+                        lost: false,
                     })
                 }
                 None => {
@@ -174,19 +175,20 @@ impl SessionIo {
         };
         conn.queue_ctrl(make(itt));
         let mut g = self.inner.lock();
-        let deadline = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
+        // `returned` also fires for every lent command coming back, so
+        // each wait continues with what is left of the deadline rather
+        // than starting it afresh (busy I/O would postpone it forever).
+        let mut left = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
         let response = loop {
-            let r = g
-                .tmf
-                .iter()
-                .flatten()
-                .find(|w| w.itt == itt)
-                .and_then(|w| w.response);
-            if r.is_some() || !conn.is_alive() {
-                break r;
+            let w = g.tmf.iter().flatten().find(|w| w.itt == itt);
+            if let Some(r) = w.and_then(|w| w.response) {
+                break Some(r);
             }
-            match self.returned.wait_interruptible_timeout(&mut g, deadline) {
-                CondVarTimeoutResult::Woken { .. } => {}
+            if w.is_none_or(|w| w.lost) || !conn.is_alive() {
+                break None;
+            }
+            match self.returned.wait_interruptible_timeout(&mut g, left) {
+                CondVarTimeoutResult::Woken { jiffies } if jiffies > 0 => left = jiffies,
                 _ => break None,
             }
         };
@@ -196,8 +198,7 @@ impl SessionIo {
             }
         }
         g.tasks.remove(itt);
-        // 0xff marks "connection failed" (set by fail_all).
-        response.filter(|r| *r != 0xff)
+        response
     }
 
     /// Hands the commands of the tasks `pick` selects back to the error
