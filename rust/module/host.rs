@@ -14,7 +14,7 @@ use crate::io::TaskIo;
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::pdu::Lun;
 use crate::proto::task::{Direction, NewTask};
-use crate::proto::tmf::{self, TmfRequest, TmfVerdict};
+use crate::proto::tmf::{self, TmfRequest, TmfResponse, TmfVerdict};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVarTimeoutResult};
 
@@ -130,10 +130,36 @@ impl SessionIo {
     }
 
     /// Sends `req` on `conn` and waits for its response; `None` on timeout
-    /// or when the connection failed.
+    /// or when the connection failed. Logs the function and the outcome,
+    /// one line per TMF.
     fn tmf(&self, conn: &Arc<ConnIo>, req: TmfRequest, lun: Lun) -> Option<TmfVerdict> {
-        let response = self.ctrl_exchange(conn, lun, |itt| Ctrl::Tmf { req, lun, itt })?;
-        Some(tmf::interpret(&req, response))
+        let response = self.ctrl_exchange(conn, lun, |itt| Ctrl::Tmf { req, lun, itt });
+        let name = req.function().name();
+        let lun_no = lun.to_linux();
+        let outcome = response.map_or("no response (timeout or connection lost)", |r| {
+            TmfResponse::from_u8(r).name()
+        });
+        match req {
+            TmfRequest::AbortTask {
+                referenced_task_tag,
+                ..
+            } => pr_info!(
+                "session {}: {} (LUN {}, ITT {:#x}): {}\n",
+                self.sid,
+                name,
+                lun_no,
+                referenced_task_tag,
+                outcome
+            ),
+            _ => pr_info!(
+                "session {}: {} (LUN {}): {}\n",
+                self.sid,
+                name,
+                lun_no,
+                outcome
+            ),
+        }
+        response.map(|r| tmf::interpret(&req, r))
     }
 
     /// Allocates an ITT, queues the control PDU `make(itt)` and waits for
