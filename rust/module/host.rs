@@ -9,8 +9,8 @@
 #![forbid(unsafe_code)]
 
 use crate::abs::scsi::{Busy, Command, CommandId, EhCommand, HostByte, HostOps};
-use crate::ffp::{CtrlWait, IoInner, IoState, SessionIo};
-use crate::io::TaskIo;
+use crate::ffp::{CmdSlot, CtrlWait, IoInner, IoState, SessionIo};
+use crate::io::{TaskIo, TxStage};
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::pdu::Lun;
 use crate::proto::task::{Direction, NewTask};
@@ -89,7 +89,7 @@ impl HostOps for SessionIo {
         };
         match self.tmf(&conn, TmfRequest::LogicalUnitReset, lun) {
             Some(TmfVerdict::Done) => {
-                self.release_lun(lun);
+                self.reset_lun(lun);
                 true
             }
             _ => false,
@@ -102,7 +102,7 @@ impl HostOps for SessionIo {
         };
         match self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
             Some(TmfVerdict::Done) => {
-                self.release(|_| true);
+                self.reset_tasks(|_| true);
                 true
             }
             _ => false,
@@ -228,8 +228,26 @@ impl SessionIo {
     }
 
     /// Hands the commands of the tasks `pick` selects back to the error
-    /// handler and frees the tasks.
+    /// handler and frees the tasks. Only for commands the error handler
+    /// owns (the one an abort was asked for).
     fn release(&self, pick: impl Fn(u32) -> bool) {
+        self.end_tasks(pick, None);
+    }
+
+    /// Ends the tasks `pick` selects after a reset terminated them at the
+    /// target: each command completes with `DID_RESET`, which the midlayer
+    /// retries. A reset may come from the error handler, which owns the
+    /// timed-out commands (their completion is then ignored), or from the
+    /// SCSI reset ioctl (`sg_reset`), where the commands are still ours
+    /// and only completing them gives them back; the target sends nothing
+    /// more for them either way.
+    fn reset_tasks(&self, pick: impl Fn(u32) -> bool) {
+        self.end_tasks(pick, Some(HostByte::Reset));
+    }
+
+    /// Frees the tasks `pick` selects; their commands are completed with
+    /// `fail` or, if `None`, handed to the error handler.
+    fn end_tasks(&self, pick: impl Fn(u32) -> bool, fail: Option<HostByte>) {
         loop {
             let cmd = {
                 let mut g = self.inner.lock();
@@ -240,7 +258,7 @@ impl SessionIo {
                         pick(t.itt)
                             && g.slots
                                 .get(IoInner::slot_index(t.itt))
-                                .is_some_and(|s| s.id.is_some())
+                                .is_some_and(|s| s.id.is_some() && (fail.is_none() || !unsent(s)))
                     })
                     .map(|t| t.itt)
                 else {
@@ -252,14 +270,19 @@ impl SessionIo {
                 }
                 c
             };
-            if let Some(c) = cmd {
-                self.sess.stats.completed(true);
-                c.release_to_eh();
+            match (cmd, fail) {
+                (Some(c), Some(host)) => self.fail_cmd(c, host),
+                (Some(c), None) => {
+                    self.sess.stats.completed(true);
+                    c.release_to_eh();
+                }
+                (None, _) => {}
             }
         }
     }
 
-    fn release_lun(&self, lun: Lun) {
+    /// Ends the tasks of `lun` after a LOGICAL UNIT RESET.
+    fn reset_lun(&self, lun: Lun) {
         let itts = {
             let g = self.inner.lock();
             let mut mask = [false; crate::ffp::TASKS];
@@ -270,6 +293,16 @@ impl SessionIo {
             }
             mask
         };
-        self.release(|itt| itts.get(IoInner::slot_index(itt)).copied().unwrap_or(false));
+        self.reset_tasks(|itt| itts.get(IoInner::slot_index(itt)).copied().unwrap_or(false));
     }
+}
+
+/// Whether the command in `s` has not gone out yet. A reset leaves such a
+/// command alone: ending it would leave its CmdSN unsent, a hole the target
+/// would wait on forever, and it reaches the target after the reset anyway.
+fn unsent(s: &CmdSlot) -> bool {
+    s.cmd
+        .as_ref()
+        .and_then(|c| c.priv_ref().as_ref())
+        .is_some_and(|t| t.stage == TxStage::Command)
 }
