@@ -20,6 +20,10 @@ use kernel::sync::{Arc, CondVarTimeoutResult};
 
 /// How long the error handler waits for a TMF response.
 const TMF_TIMEOUT_MS: u32 = 10_000;
+/// How much longer than ReplacementTimeout a target reset by session
+/// reinstatement waits for the session (the recovery's last login attempt
+/// may start just before the deadline).
+const REINSTATE_SLACK_MS: u64 = 5_000;
 
 impl HostOps for SessionIo {
     type CmdPriv = Option<TaskIo>;
@@ -100,13 +104,16 @@ impl HostOps for SessionIo {
         let Some(conn) = self.inner.lock().pick_conn().cloned() else {
             return false;
         };
-        match self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
-            Some(TmfVerdict::Done) => {
-                self.reset_tasks(|_| true);
-                true
-            }
-            _ => false,
+        if let Some(TmfVerdict::Done) = self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
+            self.reset_tasks(|_| true);
+            return true;
         }
+        // LIO refuses TARGET WARM RESET (authorization failed, or rejected
+        // when allowed), and a failed target reset leaves the midlayer
+        // nothing but offlining the devices. Reinstating the session ends
+        // every task of this I_T nexus at the target just as well (RFC 7143
+        // §6.3.5), so do that, as open-iscsi does.
+        self.reinstate(&conn)
     }
 }
 
@@ -160,6 +167,35 @@ impl SessionIo {
             ),
         }
         response.map(|r| tmf::interpret(&req, r))
+    }
+
+    /// Target reset by session reinstatement: fails the connection (the
+    /// outstanding commands go back to the midlayer for retry, new ones
+    /// are held) and waits for the recovery to log in again with the same
+    /// ISID. `true` once the session runs again.
+    fn reinstate(&self, conn: &Arc<ConnIo>) -> bool {
+        pr_info!(
+            "session {}: target reset by session reinstatement\n",
+            self.sid
+        );
+        conn.fail("target reset: reinstating the session");
+        let limit = self.now_ms() + self.params.replacement_timeout_ms + REINSTATE_SLACK_MS;
+        loop {
+            match self.inner.lock().state {
+                IoState::Running => break,
+                IoState::Recovering { .. } if self.now_ms() < limit => {}
+                _ => {
+                    pr_info!(
+                        "session {}: target reset: the session did not come back\n",
+                        self.sid
+                    );
+                    return false;
+                }
+            }
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(100));
+        }
+        pr_info!("session {}: target reset: session reinstated\n", self.sid);
+        true
     }
 
     /// Allocates an ITT, queues the control PDU `make(itt)` and waits for
