@@ -1,7 +1,8 @@
 #!/bin/bash
 # The SCSI error handler's task management against LIO:
-#   - LUN RESET by sg_reset -d, on an idle disk and under fio verify (the
-#     commands the reset ended are retried, none is left hanging);
+#   - LUN RESET by sg_reset -d, on an idle disk, under fio verify, and with
+#     a write pending at the target (which the reset ends: it must be
+#     retried, not left hanging);
 #   - target reset by sg_reset -t: LIO refuses TARGET WARM RESET, so the
 #     module reinstates the session, which ends the nexus's tasks as well;
 #   - ABORT TASK: a read whose response netem holds back longer than the
@@ -16,8 +17,9 @@
 command -v sg_reset >/dev/null || skip "no sg_reset in the guest (sg3-utils)"
 rs_setup
 # Our pings off: the delayed replies below must not look like a dead
-# connection, so that only the SCSI error handler acts.
-rs_login --param NopInterval=0
+# connection, so that only the SCSI error handler acts. ImmediateData=No:
+# every write waits at the target for the Data-Out its R2T asks for.
+rs_login --param NopInterval=0 --param ImmediateData=No
 name=${RS_DEV#/dev/}
 TMF_LOG="session $RS_SID:"
 
@@ -68,6 +70,30 @@ wait_for 10 idle_disk || fail "commands still in flight after the LUN reset: $(c
 	fail "commands ended by the LUN reset were left to time out: $(dmesg | grep "$TMF_LOG ABORT TASK" | head -n 3)"
 online "LUN reset under I/O"
 log "fio verify passed across a LUN reset"
+
+# --- LUN RESET ending a write the target holds ---
+# netem holds back the target's R2T, so the write is still pending at LIO
+# when the reset ends it; LIO sends nothing more for it, and only we can
+# give it back (DID_RESET, retried). Left to itself it would hang until the
+# device timeout (120 s here) and an ABORT TASK.
+echo 120 >"/sys/block/$name/device/timeout"
+tc -n "$TGT_NS" qdisc replace dev t0 root netem delay 2s
+dd if=/tmp/pattern of="$RS_DEV" bs=64k count=1 oflag=direct 2>/tmp/dd.err &
+dd_pid=$!
+wait_for 10 sh -c "[ \$(awk '{print \$2}' /sys/block/$name/inflight) -gt 0 ]" ||
+	fail "the write is not in flight"
+sg_reset -N -d "$RS_DEV" || fail "sg_reset -d with a write pending failed"
+tc -n "$TGT_NS" qdisc change dev t0 root netem delay 0ms
+wait_for 60 idle_disk ||
+	fail "the write the LUN reset ended was not given back: $(cat "/sys/block/$name/inflight") in flight"
+wait "$dd_pid" || fail "the write ended by the LUN reset failed: $(cat /tmp/dd.err)"
+! dmesg | grep -q "$TMF_LOG ABORT TASK" || fail "the write ended by the LUN reset was left to time out"
+qdisc_clear 0
+echo 30 >"/sys/block/$name/device/timeout"
+[ "$(dmesg | grep -c "$TMF_LOG LOGICAL UNIT RESET (LUN 0): Function complete")" -ge 3 ] ||
+	fail "the third LUN reset is not logged as complete"
+readback "after a LUN reset with a write pending"
+log "a write pending at the target when the LUN reset came was retried"
 
 # --- target reset ---
 sg_reset -N -t "$RS_DEV" || fail "sg_reset -t (target reset) failed: $(dmesg | grep "$TMF_LOG" | tail -n 5)"
