@@ -73,6 +73,10 @@ pub(crate) struct CtrlWait {
     pub(crate) itt: u32,
     /// The TMF Response byte, once received.
     pub(crate) response: Option<u8>,
+    /// No response can come: the session lost its connections. (Not a
+    /// Response value: every byte, 255 "Function rejected" included, is
+    /// one a target may send.)
+    pub(crate) lost: bool,
 }
 
 /// Session-wide I/O state, behind `SessionIo::inner`.
@@ -311,7 +315,7 @@ impl SessionIo {
                 let mut g = self.inner.lock();
                 let Some(itt) = g.tasks.iter().next().map(|t| t.itt) else {
                     for w in g.tmf.iter_mut().flatten() {
-                        w.response.get_or_insert(0xff);
+                        w.lost = true;
                     }
                     self.returned.notify_all();
                     return;
@@ -438,15 +442,8 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
 }
 
 fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
-    let mut write = WriteParams::from_negotiated(n);
-    // ImmediateData is an AND and InitialR2T an OR of both offers
-    // (RFC 7143 §13.10-11): whatever the result says, our own offer bounds
-    // it. (The login's result has been seen claiming ImmediateData=Yes
-    // after offering No, and LIO then rejects immediate data.)
-    write.immediate_data &= sess.cfg.params.immediate_data;
-    write.initial_r2t |= sess.cfg.params.initial_r2t;
     IoParams {
-        write,
+        write: WriteParams::from_negotiated(n),
         datain: DataInParams::from_negotiated(n),
         replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,
     }

@@ -9,17 +9,21 @@
 #![forbid(unsafe_code)]
 
 use crate::abs::scsi::{Busy, Command, CommandId, EhCommand, HostByte, HostOps};
-use crate::ffp::{CtrlWait, IoInner, IoState, SessionIo};
-use crate::io::TaskIo;
+use crate::ffp::{CmdSlot, CtrlWait, IoInner, IoState, SessionIo};
+use crate::io::{TaskIo, TxStage};
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::pdu::Lun;
 use crate::proto::task::{Direction, NewTask};
-use crate::proto::tmf::{self, TmfRequest, TmfVerdict};
+use crate::proto::tmf::{self, TmfRequest, TmfResponse, TmfVerdict};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVarTimeoutResult};
 
 /// How long the error handler waits for a TMF response.
 const TMF_TIMEOUT_MS: u32 = 10_000;
+/// How much longer than ReplacementTimeout a target reset by session
+/// reinstatement waits for the session (the recovery's last login attempt
+/// may start just before the deadline).
+const REINSTATE_SLACK_MS: u64 = 5_000;
 
 impl HostOps for SessionIo {
     type CmdPriv = Option<TaskIo>;
@@ -89,7 +93,7 @@ impl HostOps for SessionIo {
         };
         match self.tmf(&conn, TmfRequest::LogicalUnitReset, lun) {
             Some(TmfVerdict::Done) => {
-                self.release_lun(lun);
+                self.reset_lun(lun);
                 true
             }
             _ => false,
@@ -100,13 +104,16 @@ impl HostOps for SessionIo {
         let Some(conn) = self.inner.lock().pick_conn().cloned() else {
             return false;
         };
-        match self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
-            Some(TmfVerdict::Done) => {
-                self.release(|_| true);
-                true
-            }
-            _ => false,
+        if let Some(TmfVerdict::Done) = self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
+            self.reset_tasks(|_| true);
+            return true;
         }
+        // LIO refuses TARGET WARM RESET (authorization failed, or rejected
+        // when allowed), and a failed target reset leaves the midlayer
+        // nothing but offlining the devices. Reinstating the session ends
+        // every task of this I_T nexus at the target just as well (RFC 7143
+        // §6.3.5), so do that, as open-iscsi does.
+        self.reinstate(&conn)
     }
 }
 
@@ -130,10 +137,65 @@ impl SessionIo {
     }
 
     /// Sends `req` on `conn` and waits for its response; `None` on timeout
-    /// or when the connection failed.
+    /// or when the connection failed. Logs the function and the outcome,
+    /// one line per TMF.
     fn tmf(&self, conn: &Arc<ConnIo>, req: TmfRequest, lun: Lun) -> Option<TmfVerdict> {
-        let response = self.ctrl_exchange(conn, lun, |itt| Ctrl::Tmf { req, lun, itt })?;
-        Some(tmf::interpret(&req, response))
+        let response = self.ctrl_exchange(conn, lun, |itt| Ctrl::Tmf { req, lun, itt });
+        let name = req.function().name();
+        let lun_no = lun.to_linux();
+        let outcome = response.map_or("no response (timeout or connection lost)", |r| {
+            TmfResponse::from_u8(r).name()
+        });
+        match req {
+            TmfRequest::AbortTask {
+                referenced_task_tag,
+                ..
+            } => pr_info!(
+                "session {}: {} (LUN {}, ITT {:#x}): {}\n",
+                self.sid,
+                name,
+                lun_no,
+                referenced_task_tag,
+                outcome
+            ),
+            _ => pr_info!(
+                "session {}: {} (LUN {}): {}\n",
+                self.sid,
+                name,
+                lun_no,
+                outcome
+            ),
+        }
+        response.map(|r| tmf::interpret(&req, r))
+    }
+
+    /// Target reset by session reinstatement: fails the connection (the
+    /// outstanding commands go back to the midlayer for retry, new ones
+    /// are held) and waits for the recovery to log in again with the same
+    /// ISID. `true` once the session runs again.
+    fn reinstate(&self, conn: &Arc<ConnIo>) -> bool {
+        pr_info!(
+            "session {}: target reset by session reinstatement\n",
+            self.sid
+        );
+        conn.fail("target reset: reinstating the session");
+        let limit = self.now_ms() + self.params.replacement_timeout_ms + REINSTATE_SLACK_MS;
+        loop {
+            match self.inner.lock().state {
+                IoState::Running => break,
+                IoState::Recovering { .. } if self.now_ms() < limit => {}
+                _ => {
+                    pr_info!(
+                        "session {}: target reset: the session did not come back\n",
+                        self.sid
+                    );
+                    return false;
+                }
+            }
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(100));
+        }
+        pr_info!("session {}: target reset: session reinstated\n", self.sid);
+        true
     }
 
     /// Allocates an ITT, queues the control PDU `make(itt)` and waits for
@@ -163,6 +225,7 @@ impl SessionIo {
                     *w = Some(CtrlWait {
                         itt,
                         response: None,
+                        lost: false,
                     })
                 }
                 None => {
@@ -174,19 +237,20 @@ impl SessionIo {
         };
         conn.queue_ctrl(make(itt));
         let mut g = self.inner.lock();
-        let deadline = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
+        // `returned` also fires for every lent command coming back, so
+        // each wait continues with what is left of the deadline rather
+        // than starting it afresh (busy I/O would postpone it forever).
+        let mut left = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
         let response = loop {
-            let r = g
-                .tmf
-                .iter()
-                .flatten()
-                .find(|w| w.itt == itt)
-                .and_then(|w| w.response);
-            if r.is_some() || !conn.is_alive() {
-                break r;
+            let w = g.tmf.iter().flatten().find(|w| w.itt == itt);
+            if let Some(r) = w.and_then(|w| w.response) {
+                break Some(r);
             }
-            match self.returned.wait_interruptible_timeout(&mut g, deadline) {
-                CondVarTimeoutResult::Woken { .. } => {}
+            if w.is_none_or(|w| w.lost) || !conn.is_alive() {
+                break None;
+            }
+            match self.returned.wait_interruptible_timeout(&mut g, left) {
+                CondVarTimeoutResult::Woken { jiffies } if jiffies > 0 => left = jiffies,
                 _ => break None,
             }
         };
@@ -196,13 +260,30 @@ impl SessionIo {
             }
         }
         g.tasks.remove(itt);
-        // 0xff marks "connection failed" (set by fail_all).
-        response.filter(|r| *r != 0xff)
+        response
     }
 
     /// Hands the commands of the tasks `pick` selects back to the error
-    /// handler and frees the tasks.
+    /// handler and frees the tasks. Only for commands the error handler
+    /// owns (the one an abort was asked for).
     fn release(&self, pick: impl Fn(u32) -> bool) {
+        self.end_tasks(pick, None);
+    }
+
+    /// Ends the tasks `pick` selects after a reset terminated them at the
+    /// target: each command completes with `DID_RESET`, which the midlayer
+    /// retries. A reset may come from the error handler, which owns the
+    /// timed-out commands (their completion is then ignored), or from the
+    /// SCSI reset ioctl (`sg_reset`), where the commands are still ours
+    /// and only completing them gives them back; the target sends nothing
+    /// more for them either way.
+    fn reset_tasks(&self, pick: impl Fn(u32) -> bool) {
+        self.end_tasks(pick, Some(HostByte::Reset));
+    }
+
+    /// Frees the tasks `pick` selects; their commands are completed with
+    /// `fail` or, if `None`, handed to the error handler.
+    fn end_tasks(&self, pick: impl Fn(u32) -> bool, fail: Option<HostByte>) {
         loop {
             let cmd = {
                 let mut g = self.inner.lock();
@@ -213,7 +294,7 @@ impl SessionIo {
                         pick(t.itt)
                             && g.slots
                                 .get(IoInner::slot_index(t.itt))
-                                .is_some_and(|s| s.id.is_some())
+                                .is_some_and(|s| s.id.is_some() && (fail.is_none() || !unsent(s)))
                     })
                     .map(|t| t.itt)
                 else {
@@ -225,14 +306,19 @@ impl SessionIo {
                 }
                 c
             };
-            if let Some(c) = cmd {
-                self.sess.stats.completed(true);
-                c.release_to_eh();
+            match (cmd, fail) {
+                (Some(c), Some(host)) => self.fail_cmd(c, host),
+                (Some(c), None) => {
+                    self.sess.stats.completed(true);
+                    c.release_to_eh();
+                }
+                (None, _) => {}
             }
         }
     }
 
-    fn release_lun(&self, lun: Lun) {
+    /// Ends the tasks of `lun` after a LOGICAL UNIT RESET.
+    fn reset_lun(&self, lun: Lun) {
         let itts = {
             let g = self.inner.lock();
             let mut mask = [false; crate::ffp::TASKS];
@@ -243,6 +329,16 @@ impl SessionIo {
             }
             mask
         };
-        self.release(|itt| itts.get(IoInner::slot_index(itt)).copied().unwrap_or(false));
+        self.reset_tasks(|itt| itts.get(IoInner::slot_index(itt)).copied().unwrap_or(false));
     }
+}
+
+/// Whether the command in `s` has not gone out yet. A reset leaves such a
+/// command alone: ending it would leave its CmdSN unsent, a hole the target
+/// would wait on forever, and it reaches the target after the reset anyway.
+fn unsent(s: &CmdSlot) -> bool {
+    s.cmd
+        .as_ref()
+        .and_then(|c| c.priv_ref().as_ref())
+        .is_some_and(|t| t.stage == TxStage::Command)
 }

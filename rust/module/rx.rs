@@ -19,7 +19,7 @@ use crate::proto::async_event::{self, AsyncAction};
 use crate::proto::crc32c::digest_from_wire;
 use crate::proto::datain::{CommandOutcome, RESPONSE_COMPLETED};
 use crate::proto::dataout::R2t;
-use crate::proto::nop::NopInAction;
+use crate::proto::nop::{NopError, NopInAction};
 use crate::proto::pdu::{
     self, verify_header_digest, Bhs, DataDigest, PduLayout, Residual, TargetPdu, BHS_LEN,
     DIGEST_LEN,
@@ -575,13 +575,20 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                 .nop
                 .lock()
                 .on_nop_in(&n, io.now_ms())
-                .map_err(|_| "NOP-In with an unknown ITT")?;
+                .map_err(|e| match e {
+                    NopError::UnknownItt(_) => "NOP-In with an unknown ITT",
+                    NopError::IttAndTttBothSet => "NOP-In with both ITT and TTT set",
+                    NopError::UnsolicitedData => {
+                        "NOP-In ping or window update with data (RFC 7143 11.19)"
+                    }
+                })?;
             match action {
                 NopInAction::PingAnswered { .. } => {
                     io.inner.lock().tasks.remove(n.itt);
                 }
                 NopInAction::Reply(f) => {
-                    // Ping data is not echoed: LIO sends none.
+                    // The target's ping has no data (checked above), so
+                    // the reply carries none either.
                     c.queue_ctrl(Ctrl::Nop(f));
                 }
                 NopInAction::WindowUpdate => {}

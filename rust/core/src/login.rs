@@ -652,6 +652,7 @@ impl<'a, B: TextBuffer> Login<'a, B> {
         } else if resp.tsih != self.tsih {
             return Err(LoginError::TsihMismatch);
         }
+        self.negotiator.check_answered()?;
         Ok(Progress::Done(LoginDone {
             tsih: resp.tsih,
             negotiated: self.negotiator.result(),
@@ -816,6 +817,50 @@ TargetName=iqn.2003-01.org.example:mcs\0AuthMethod=None\0"
         assert_eq!(c.data_digest, DigestType::None);
         assert_eq!(c.max_xmit_data_segment_length, 65_536);
         assert_eq!(c.max_recv_data_segment_length, 8192);
+    }
+
+    /// ImmediateData=No and InitialR2T=Yes decide their results on their
+    /// own, so LIO does not answer them: the login must still report No
+    /// and Yes (the RFC default of ImmediateData is Yes). The open-ended
+    /// offers (ImmediateData=Yes, InitialR2T=No) get LIO's answer.
+    #[test]
+    fn deciding_boolean_offers_hold_without_an_answer() {
+        for (imm, r2t, target_imm, want_imm, want_r2t) in [
+            (false, true, true, false, true),
+            (false, false, true, false, true),
+            (true, false, false, false, true),
+            (true, true, true, true, true),
+        ] {
+            let mut cfg = config(Auth::None);
+            cfg.params.immediate_data = imm;
+            cfg.params.initial_r2t = r2t;
+            let mut l = Login::new(cfg, LoginKind::Leading).unwrap();
+            let mut t = FakeTarget::lio(TGT);
+            t.booleans = [(b"ImmediateData", target_imm), (b"InitialR2T", true)];
+            let done = run(&mut l, &mut t).unwrap();
+            let s = done.negotiated.session;
+            assert_eq!(
+                (s.immediate_data, s.initial_r2t),
+                (want_imm, want_r2t),
+                "offered ImmediateData={imm} InitialR2T={r2t}, target ImmediateData={target_imm}"
+            );
+        }
+    }
+
+    /// A target that moves to Full Feature Phase without answering one of
+    /// our offers fails the login instead of leaving the RFC default in
+    /// the result.
+    #[test]
+    fn unanswered_offer_fails_the_login() {
+        let mut l = Login::new(config(Auth::None), LoginKind::Leading).unwrap();
+        let mut t = FakeTarget::lio(TGT);
+        t.silent = Some(b"MaxBurstLength");
+        assert_eq!(
+            run(&mut l, &mut t).map(|_| ()),
+            Err(LoginError::Negotiation(NegotiationError::Unanswered(
+                KeyId::MaxBurstLength
+            )))
+        );
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub enum NopInAction {
         rtt_ms: u64,
     },
     /// The target pings us: send this NOP-Out (ITT 0xffffffff, same TTT and
-    /// LUN, §11.19.3).
+    /// LUN, §11.19.3), without data: a target ping carries none to echo.
     Reply(NopOutFields),
     /// ITT and TTT both 0xffffffff: the target only pushes ExpCmdSN/MaxCmdSN;
     /// nothing to answer and its StatSN is not consumed (§11.19.2).
@@ -112,6 +112,9 @@ pub enum NopError {
     /// Both ITT and TTT set: a NOP-In cannot be an echo and a ping at once
     /// (§11.19: TTT must be 0xffffffff in a response).
     IttAndTttBothSet,
+    /// A NOP-In that answers no NOP-Out (ITT 0xffffffff: a target ping or
+    /// a window update) with a data segment, which §11.19 forbids.
+    UnsolicitedData,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +220,11 @@ impl NopKeeper {
     /// too, or let this do it: it counts as activity either way).
     pub fn on_nop_in(&mut self, nop: &pdu::NopIn, now: u64) -> Result<NopInAction, NopError> {
         self.on_receive(now);
+        // Only the echo of our ping may carry data (ours, reflected); a
+        // target ping has none to send back (§11.19).
+        if nop.itt == RESERVED_TAG && nop.data_segment_length != 0 {
+            return Err(NopError::UnsolicitedData);
+        }
         match (nop.itt == RESERVED_TAG, nop.ttt == RESERVED_TAG) {
             (true, true) => Ok(NopInAction::WindowUpdate),
             (true, false) => Ok(NopInAction::Reply(NopOutFields {
@@ -376,6 +384,29 @@ mod tests {
         assert_eq!(k.on_nop_in(&nop, 1), Ok(NopInAction::WindowUpdate));
         let both = nop_in(1, 2, Lun::ZERO);
         assert_eq!(k.on_nop_in(&both, 1), Err(NopError::IttAndTttBothSet));
+    }
+
+    /// A NOP-In that answers no NOP-Out of ours (a target ping or a window
+    /// update) must carry no data (RFC 7143 §11.19): there is nothing to
+    /// echo, and echoing it would desynchronise LIO, which reads no data
+    /// segment from a NOP-Out with a valid TTT. Such a PDU is refused,
+    /// as open-iscsi does (ISCSI_ERR_PROTO).
+    #[test]
+    fn unsolicited_nop_in_with_data_is_refused() {
+        let mut k = NopKeeper::new(CFG, 0);
+        for ttt in [0x0bad_cafe, RESERVED_TAG] {
+            let mut nop = nop_in(RESERVED_TAG, ttt, Lun::ZERO);
+            nop.data_segment_length = 4;
+            assert_eq!(k.on_nop_in(&nop, 1), Err(NopError::UnsolicitedData));
+        }
+        // The echo of our own ping carries our ping data back: fine.
+        k.ping_sent(5, 2);
+        let mut echo = nop_in(5, RESERVED_TAG, Lun::ZERO);
+        echo.data_segment_length = 16;
+        assert_eq!(
+            k.on_nop_in(&echo, 3),
+            Ok(NopInAction::PingAnswered { rtt_ms: 1 })
+        );
     }
 
     #[test]

@@ -172,6 +172,21 @@ impl TmfResponse {
             other => TmfResponse::Unknown(other),
         }
     }
+
+    /// The response as RFC 7143 §11.6.1 words it, for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TmfResponse::Complete => "Function complete",
+            TmfResponse::TaskDoesNotExist => "Task does not exist",
+            TmfResponse::LunDoesNotExist => "LUN does not exist",
+            TmfResponse::TaskStillAllegiant => "Task still allegiant",
+            TmfResponse::ReassignNotSupported => "Task allegiance reassignment not supported",
+            TmfResponse::FunctionNotSupported => "Task management function not supported",
+            TmfResponse::AuthorizationFailed => "Function authorization failed",
+            TmfResponse::Rejected => "Function rejected",
+            TmfResponse::Unknown(_) => "unknown response",
+        }
+    }
 }
 
 /// What the session should do with the task(s) after a TMF response.
@@ -333,6 +348,26 @@ mod tests {
         ];
         for (v, r) in table {
             assert_eq!(TmfResponse::from_u8(v), r);
+        }
+        assert_eq!(
+            TmfResponse::from_u8(6).name(),
+            "Function authorization failed"
+        );
+        let names = table.map(|(_, r)| r.name());
+        for (i, n) in names.iter().enumerate() {
+            assert!(!n.is_empty() && !names[..i].contains(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn function_names() {
+        assert_eq!(
+            TmfRequest::LogicalUnitReset.function().name(),
+            "LOGICAL UNIT RESET"
+        );
+        let names = [1, 2, 3, 4, 5, 6, 7, 8].map(|c| TmfFunction::from_u8(c).unwrap().name());
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n}");
         }
     }
 

@@ -228,6 +228,36 @@ proptest! {
         }
     }
 
+    /// A target may leave out its answer when our offer alone decides a
+    /// boolean (RFC 7143 §6.2.1: No to an AND key, Yes to an OR key; LIO
+    /// does). The result is then our offer, whatever the RFC default is;
+    /// an answer, if one comes, can only repeat it.
+    #[test]
+    fn omitted_deciding_boolean_answers(idx in 0..BOOLEAN.len(), ours: bool, answer_too: bool) {
+        let id = BOOLEAN[idx];
+        let d = id.def();
+        let decides = if d.kind == KeyType::BooleanAnd { !ours } else { ours };
+        prop_assume!(decides);
+        let p = with_bool(InitiatorParams::default(), id, ours);
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        let mut buf = [0u8; 1024];
+        n.write_offers(&mut TextWriter::new(&mut buf)).unwrap();
+        if answer_too {
+            feed(&mut n, d.name, if ours { b"Yes" } else { b"No" }).unwrap();
+        }
+        prop_assert_eq!(session_bool(&n.result(), id), ours);
+        // The opposite answer is still one the rule cannot produce.
+        let r = feed(&mut n, d.name, if ours { b"No" } else { b"Yes" });
+        if answer_too {
+            // Already answered: a second value is taken as the target's
+            // own offer and answered with the decided value.
+            prop_assert_eq!(r, Ok(()));
+            prop_assert_eq!(session_bool(&n.result(), id), ours);
+        } else {
+            prop_assert_eq!(r, Err(NegotiationError::BadAnswer(id, RuleError::NotAllowed)));
+        }
+    }
+
     /// Any LO key a target offers on a connection added to a session, with
     /// any value, is answered with what the session already agreed (or
     /// Irrelevant for keys the session does not record), never Reject, and

@@ -30,6 +30,8 @@ pub(crate) enum HostByte {
     NoConnect = 0x01,
     /// `DID_ERROR`: the transport failed the command.
     Error = 0x07,
+    /// `DID_RESET`: a reset ended the command; the midlayer retries it.
+    Reset = 0x08,
     /// `DID_TRANSPORT_DISRUPTED`: the transport is recovering; retry.
     TransportDisrupted = 0x0e,
     /// `DID_TRANSPORT_FAILFAST`: the transport gave up (replacement timeout).

@@ -30,6 +30,9 @@ pub enum NegotiationError {
     /// The target declared a value out of range (MaxRecvDataSegmentLength,
     /// TargetPortalGroupTag).
     BadDeclaration(KeyId),
+    /// The target ended the negotiation without answering our offer of
+    /// this key, and the answer was not optional.
+    Unanswered(KeyId),
     /// The target sent more offers in one round than [`MAX_REPLIES`].
     TooManyReplies,
     /// Writing offers or replies failed.
@@ -102,6 +105,9 @@ pub struct Negotiator {
     leading: bool,
     offered: u64,
     answered: u64,
+    /// Offers whose answer RFC 7143 §6.2.1 makes optional: booleans our
+    /// offer decides alone. Their result is set when the offer is written.
+    optional: u64,
     result: NegotiatedParams,
     replies: [Option<Reply>; MAX_REPLIES],
     names: [u8; NAME_POOL],
@@ -131,6 +137,7 @@ impl Negotiator {
             leading: existing.is_none(),
             offered: 0,
             answered: 0,
+            optional: 0,
             result: NegotiatedParams {
                 session,
                 connection: ConnectionParams {
@@ -167,7 +174,15 @@ impl Negotiator {
                 KeyId::DataDigest => w.push(name, self.params.data_digest.offer())?,
                 _ => match (self.params.number(id), self.params.boolean(id)) {
                     (Some(n), _) => w.push_number(name, n)?,
-                    (None, Some(b)) => w.push_bool(name, b)?,
+                    (None, Some(b)) => {
+                        w.push_bool(name, b)?;
+                        // The target may leave the answer out (LIO does):
+                        // the result is ours now, not the RFC default.
+                        if rules::offer_decides(id.def(), b) {
+                            self.set_bool(id, b);
+                            self.optional |= bit(id);
+                        }
+                    }
                     (None, None) => continue,
                 },
             }
@@ -176,9 +191,27 @@ impl Negotiator {
         Ok(())
     }
 
-    /// Whether every key we offered has been answered.
+    /// Whether every key we offered has been answered, leaving out the
+    /// offers whose answer is optional.
     pub fn all_answered(&self) -> bool {
-        self.offered & !self.answered == 0
+        self.offered & !self.answered & !self.optional == 0
+    }
+
+    /// Fails with the first key we offered that still lacks an answer the
+    /// RFC requires: without one, the result would hold the key's default,
+    /// which neither side agreed to (it may exceed our offer). Declarations
+    /// (MaxRecvDataSegmentLength) need no answer, nor do booleans our
+    /// offer decided.
+    pub fn check_answered(&self) -> Result<(), NegotiationError> {
+        let missing = self.offered & !self.answered & !self.optional;
+        match self
+            .offer_list()
+            .iter()
+            .find(|&&id| missing & bit(id) != 0 && id.def().kind != KeyType::Declarative)
+        {
+            Some(&id) => Err(NegotiationError::Unanswered(id)),
+            None => Ok(()),
+        }
     }
 
     /// Whether target offers are waiting for our reply.
@@ -673,6 +706,89 @@ MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0DataSequenceInOrder=Yes\0ErrorRecoveryL
         assert_eq!(r.session.default_time2wait, 3);
         assert_eq!(r.session.max_outstanding_r2t, 1);
         assert_eq!(r.session.error_recovery_level, 2);
+    }
+
+    /// RFC 7143 §6.2.1 lets the responder leave out its answer when our
+    /// offer alone decides a boolean (No to an AND key, Yes to an OR key),
+    /// and LIO does (`iscsi_check_acceptor_state` marks them reply
+    /// optional). The result must then be our offer, not the RFC default:
+    /// ImmediateData=No must stay No although its default is Yes.
+    #[test]
+    fn omitted_optional_boolean_answers_take_our_offer() {
+        let p = InitiatorParams {
+            immediate_data: false,
+            initial_r2t: true,
+            data_pdu_in_order: true,
+            data_sequence_in_order: true,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(
+            &mut n,
+            b"TargetPortalGroupTag=1\0HeaderDigest=None\0DataDigest=None\0\
+MaxRecvDataSegmentLength=65536\0MaxConnections=1\0MaxBurstLength=262144\0\
+FirstBurstLength=65536\0DefaultTime2Wait=2\0DefaultTime2Retain=20\0MaxOutstandingR2T=1\0\
+ErrorRecoveryLevel=0\0",
+        )
+        .unwrap();
+        assert!(n.all_answered());
+        assert!(!n.has_replies());
+        let s = n.result().session;
+        assert!(!s.immediate_data);
+        assert!(s.initial_r2t && s.data_pdu_in_order && s.data_sequence_in_order);
+        // The target may still answer; the only legal answer changes nothing.
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(&mut n, b"ImmediateData=No\0InitialR2T=Yes\0").unwrap();
+        assert!(!n.result().session.immediate_data);
+        assert!(n.result().session.initial_r2t);
+        // An offer that does not decide the result still needs its answer:
+        // InitialR2T=No against a target that wants Yes.
+        let p = InitiatorParams {
+            initial_r2t: false,
+            ..p
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        feed(&mut n, b"InitialR2T=Yes\0").unwrap();
+        assert!(n.result().session.initial_r2t);
+    }
+
+    /// A key we offered that the target never answered (and whose answer
+    /// the RFC does not make optional) fails the check the login makes
+    /// before Full Feature Phase: its RFC default may exceed our offer
+    /// (MaxBurstLength), so the result would claim a value nobody agreed.
+    #[test]
+    fn unanswered_offers_fail_the_check() {
+        let p = InitiatorParams {
+            max_burst_length: 65_536,
+            first_burst_length: 65_536,
+            immediate_data: false,
+            ..InitiatorParams::default()
+        };
+        let mut n = Negotiator::new(&p, SessionType::Normal, None).unwrap();
+        offers(&mut n);
+        let all = b"HeaderDigest=None\0DataDigest=None\0MaxConnections=1\0\
+InitialR2T=Yes\0MaxBurstLength=65536\0FirstBurstLength=65536\0DefaultTime2Wait=2\0\
+DefaultTime2Retain=20\0MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0DataSequenceInOrder=Yes\0";
+        feed(&mut n, all).unwrap();
+        assert_eq!(
+            n.check_answered(),
+            Err(NegotiationError::Unanswered(KeyId::ErrorRecoveryLevel))
+        );
+        // Irrelevant is an answer; MaxRecvDataSegmentLength (declarative)
+        // and ImmediateData=No (decided by us) need none.
+        feed(&mut n, b"ErrorRecoveryLevel=Irrelevant\0").unwrap();
+        assert_eq!(n.check_answered(), Ok(()));
+        // A digest list must be answered as well.
+        let mut n = Negotiator::new(&p, SessionType::Discovery, None).unwrap();
+        offers(&mut n);
+        feed(&mut n, b"HeaderDigest=None\0").unwrap();
+        assert_eq!(
+            n.check_answered(),
+            Err(NegotiationError::Unanswered(KeyId::DataDigest))
+        );
     }
 
     #[test]

@@ -46,6 +46,17 @@ pub fn respond_bool(def: &KeyDef, ours: bool, offered: bool) -> Result<bool, Rul
     }
 }
 
+/// Whether our boolean offer fixes the result by itself (`No` to
+/// boolean-and, `Yes` to boolean-or). RFC 7143 §6.2.1 makes the answer to
+/// such an offer optional, so the result must not wait for one.
+pub fn offer_decides(def: &KeyDef, offered: bool) -> bool {
+    match def.kind {
+        KeyType::BooleanAnd => !offered,
+        KeyType::BooleanOr => offered,
+        _ => false,
+    }
+}
+
 /// Checks the answer to our numerical offer and returns the negotiated
 /// value: it must be in range and no worse for us than the rule allows.
 pub fn check_numeric_answer(def: &KeyDef, offered: u64, answer: u64) -> Result<u64, RuleError> {
@@ -118,6 +129,9 @@ mod tests {
         );
         assert_eq!(check_bool_answer(r2t, false, true), Ok(true));
         assert_eq!(respond_bool(imm, true, false), Ok(false));
+        assert!(offer_decides(imm, false) && !offer_decides(imm, true));
+        assert!(offer_decides(r2t, true) && !offer_decides(r2t, false));
+        assert!(!offer_decides(erl, true));
         assert_eq!(respond_bool(r2t, false, true), Ok(true));
     }
 }

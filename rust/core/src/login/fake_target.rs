@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A scripted LIO-like target for the login tests: answers Login requests
 //! the way `drivers/target/iscsi` does (CHAP with the four digests, numeric
-//! rules, LO keys on non-leading connections answered NotUnderstood), with
+//! rules, LO keys on non-leading connections answered NotUnderstood,
+//! boolean answers left out when the offer decides them), with
 //! knobs for the failure cases.
 
 use crate::chap::{algorithm_from_chap_a, response};
@@ -37,6 +38,8 @@ pub(crate) struct FakeTarget {
     pub offer: Option<&'static [u8]>,
     /// Whether the session already exists (non-leading connections).
     pub leading: bool,
+    /// A key of ours the target leaves unanswered (a broken target).
+    pub silent: Option<&'static [u8]>,
     // Run-time state.
     challenge: [u8; 16],
     chap_id: u8,
@@ -71,6 +74,7 @@ impl FakeTarget {
             fail_first: None,
             offer: None,
             leading: true,
+            silent: None,
             challenge: [0x3c; 16],
             chap_id: 0x21,
             chap_alg: 0,
@@ -264,6 +268,9 @@ impl FakeTarget {
                 w.push(p.key, b"NotUnderstood").unwrap();
                 continue;
             };
+            if self.silent == Some(p.key) {
+                continue;
+            }
             if def.usage == KeyUse::LeadingOnly && !self.leading {
                 // LIO: iscsi_target_parameters.c answers these NotUnderstood.
                 w.push(p.key, b"NotUnderstood").unwrap();
@@ -303,6 +310,12 @@ impl FakeTarget {
                 }
                 KeyType::BooleanAnd | KeyType::BooleanOr => {
                     let b = text::parse_bool(p.value).unwrap();
+                    // LIO (iscsi_check_acceptor_state) sends no answer when
+                    // the offer alone decides the result, as RFC 7143
+                    // §6.2.1 allows: No to an AND key, Yes to an OR key.
+                    if b == (def.kind == KeyType::BooleanOr) {
+                        continue;
+                    }
                     let ours = self
                         .booleans
                         .iter()

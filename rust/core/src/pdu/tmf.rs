@@ -55,6 +55,20 @@ impl TmfFunction {
             _ => None,
         }
     }
+
+    /// The function's name as RFC 7143 §11.5.1 spells it, for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AbortTask => "ABORT TASK",
+            Self::AbortTaskSet => "ABORT TASK SET",
+            Self::ClearAca => "CLEAR ACA",
+            Self::ClearTaskSet => "CLEAR TASK SET",
+            Self::LogicalUnitReset => "LOGICAL UNIT RESET",
+            Self::TargetWarmReset => "TARGET WARM RESET",
+            Self::TargetColdReset => "TARGET COLD RESET",
+            Self::TaskReassign => "TASK REASSIGN",
+        }
+    }
 }
 
 /// TMF Response "Function complete" (§11.6.1).
