@@ -123,6 +123,11 @@ pub(crate) fn run(c: &Arc<ConnIo>) {
             abandon(c, &mut rx);
             return;
         }
+        // Ends the run without a receive that would find nothing; whatever
+        // arrives later queues this work again.
+        if !c.sock.readable() {
+            return;
+        }
         match step(c, &mut rx) {
             Ok(true) => {}
             Ok(false) => return,

@@ -112,6 +112,7 @@ extern "C" {
         nonblock: bool,
     ) -> c_int;
     pub(crate) fn rsiscsi_sock_state(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn rsiscsi_sock_readable(sock: *mut bindings::socket) -> bool;
     pub(crate) fn rsiscsi_sock_install_callbacks(
         sock: *mut bindings::socket,
         ctx: *mut c_void,

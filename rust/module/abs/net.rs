@@ -301,6 +301,13 @@ impl TcpSocket {
         unsafe { bindings::kernel_sock_shutdown(self.sock, bindings::sock_shutdown_cmd_SHUT_RDWR) };
     }
 
+    /// Whether a receive would return something now (data, an error, the
+    /// end of the stream); cheaper than a receive that finds nothing.
+    pub(crate) fn readable(&self) -> bool {
+        // SAFETY: `sock` is valid.
+        unsafe { ffi::rsiscsi_sock_readable(self.sock) }
+    }
+
     /// The TCP state.
     pub(crate) fn state(&self) -> TcpState {
         // SAFETY: `sock` is valid.

@@ -226,6 +226,21 @@ int rsiscsi_sock_state(struct socket *sock)
 }
 
 /*
+ * Whether a receive would return something: data, an error or the end of the
+ * stream. Anything that makes it true later calls sk_data_ready or (a reset,
+ * a FIN, a close) sk_state_change, which queue the receive work again.
+ */
+bool rsiscsi_sock_readable(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(sk->sk_state) != TCP_ESTABLISHED;
+}
+
+/*
  * Callback interposition. sk_user_data points at this record while the
  * callbacks are installed; the callbacks run in softirq under
  * sk_callback_lock (read) and only hand the event to Rust, which queues work.

@@ -58,6 +58,7 @@ int rsiscsi_sock_keepalive(struct socket *sock, int idle_s, unsigned int user_ti
 int rsiscsi_sock_send(struct socket *sock, const void *buf, size_t len, bool nonblock);
 int rsiscsi_sock_recv(struct socket *sock, void *buf, size_t len, bool waitall, bool nonblock);
 int rsiscsi_sock_state(struct socket *sock);
+bool rsiscsi_sock_readable(struct socket *sock);
 int rsiscsi_sock_install_callbacks(struct socket *sock, void *ctx,
 				   void (*event)(void *ctx, int kind));
 void *rsiscsi_sock_restore_callbacks(struct socket *sock);
