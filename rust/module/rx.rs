@@ -16,7 +16,7 @@ use crate::ffp::{IoInner, SessionIo};
 use crate::io::PendingSeq;
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::async_event::{self, AsyncAction};
-use crate::proto::crc32c::digest_from_wire;
+use crate::proto::crc32c::{digest_from_wire, Crc32c};
 use crate::proto::datain::{CommandOutcome, RESPONSE_COMPLETED};
 use crate::proto::dataout::R2t;
 use crate::proto::nop::{NopError, NopInAction};
@@ -377,21 +377,6 @@ fn after_data(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fau
     }
 }
 
-/// CRC32C register after `bytes`.
-fn crc_bytes(mut crc: u32, bytes: &[u8]) -> u32 {
-    for b in bytes {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ crate::proto::crc32c::POLY_REFLECTED
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
-}
-
 /// The whole PDU is in: check the data digest and act on it.
 fn finish(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> {
     rx.phase = Phase::Bhs;
@@ -412,7 +397,9 @@ fn finish(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
                     .sg()
                     .crc32c(!0, j.start, j.len)
                     .map_err(|_| "rx state")?;
-                !crc_bytes(crc, pad_bytes) == digest_from_wire(wire)
+                let mut d = Crc32c::resume(crc);
+                d.update(pad_bytes);
+                d.finish() == digest_from_wire(wire)
             }
             (Some(_), _) => true,
             _ => {

@@ -13,7 +13,7 @@ use crate::abs::sg::SgList;
 use crate::ffp::{IoInner, SessionIo};
 use crate::io::{PendingSeq, TxStage};
 use crate::link::{ConnIo, Ctrl};
-use crate::proto::crc32c::digest_to_wire;
+use crate::proto::crc32c::{digest_to_wire, Crc32c};
 use crate::proto::pdu::{
     header_digest_bytes, pad_len, Bhs, Cdb, ScsiCommand, TaskAttr, BHS_LEN, DIGEST_LEN,
 };
@@ -78,11 +78,15 @@ impl Pdu {
             p.tail_len = pad as usize;
             if c.digests.data {
                 let sg = sg.ok_or(EINVAL)?;
-                let crc = crc_zeros(sg.crc32c(!0, off, len)?, pad);
+                // The kernel's crc32c() covers the pages; the pad bytes
+                // (zeros) follow in the core's CRC.
+                let mut d = Crc32c::resume(sg.crc32c(!0, off, len)?);
+                d.update(p.tail.get(..p.tail_len).ok_or(EINVAL)?);
+                let wire = digest_to_wire(d.finish());
                 p.tail
                     .get_mut(p.tail_len..p.tail_len + DIGEST_LEN)
                     .ok_or(EINVAL)?
-                    .copy_from_slice(&digest_to_wire(!crc));
+                    .copy_from_slice(&wire);
                 p.tail_len += DIGEST_LEN;
             }
         }
@@ -231,20 +235,6 @@ fn bhs_mut(s: &mut TxScratch) -> &mut Bhs {
         .split_first_chunk_mut::<BHS_LEN>()
         .unwrap_or_else(|| unreachable!());
     b
-}
-
-/// CRC32C register after `n` zero pad bytes.
-fn crc_zeros(mut crc: u32, n: u32) -> u32 {
-    for _ in 0..n {
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ crate::proto::crc32c::POLY_REFLECTED
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
 }
 
 fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {

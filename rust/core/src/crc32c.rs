@@ -117,6 +117,13 @@ impl Crc32c {
         Self { state: !0 }
     }
 
+    /// Goes on from a running register (before the final inversion) that
+    /// another implementation computed, e.g. the kernel's `crc32c()` over a
+    /// scatterlist, so the pad bytes that follow can be fed here.
+    pub const fn resume(register: u32) -> Self {
+        Self { state: register }
+    }
+
     /// Feeds more bytes. Splitting the input anywhere gives the same result.
     pub fn update(&mut self, data: &[u8]) {
         self.state = update_raw(self.state, data);
@@ -166,6 +173,17 @@ mod tests {
         let mut desc = ascending();
         desc.reverse();
         assert_eq!(crc32c(&desc), 0x113F_DB5C);
+    }
+
+    #[test]
+    fn resume_continues_a_register() {
+        // The register after "12345" (state before the final inversion),
+        // handed over as the kernel's crc32c() over sg pages hands it.
+        let mut a = Crc32c::new();
+        a.update(b"12345");
+        let mut b = Crc32c::resume(!a.finish());
+        b.update(b"6789");
+        assert_eq!(b.finish(), 0xE306_9283);
     }
 
     #[test]
