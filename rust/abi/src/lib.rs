@@ -18,7 +18,7 @@
 /// Generic netlink family name.
 pub const FAMILY_NAME: &str = "rsiscsi";
 /// Family version, carried in every message's genetlink header.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Name of the multicast group that carries [`Cmd::Event`] messages.
 pub const MCGRP_EVENTS: &str = "events";
 
@@ -39,6 +39,19 @@ pub enum Cmd {
     SessionGet = 3,
     /// Multicast notification (never a request).
     Event = 4,
+    /// Log in one more connection of session [`Attr::Sid`] on the path
+    /// given by the flat path attributes ([`PATH_POLICY`]); replies with
+    /// [`Attr::Cid`].
+    ConnAdd = 5,
+    /// Log connection [`Attr::Cid`] of session [`Attr::Sid`] out (Logout
+    /// reason 1) after its outstanding commands complete, and remove it.
+    ConnRemove = 6,
+    /// Change session [`Attr::Sid`]'s load-balancing [`Attr::Policy`]
+    /// (and [`Attr::Failback`]) while I/O runs.
+    SessionSet = 7,
+    /// Change connection [`Attr::Cid`]'s [`Attr::Weight`] or
+    /// [`Attr::Standby`] while I/O runs.
+    ConnSet = 8,
 }
 
 impl Cmd {
@@ -49,6 +62,10 @@ impl Cmd {
             2 => Cmd::SessionDestroy,
             3 => Cmd::SessionGet,
             4 => Cmd::Event,
+            5 => Cmd::ConnAdd,
+            6 => Cmd::ConnRemove,
+            7 => Cmd::SessionSet,
+            8 => Cmd::ConnSet,
             _ => return None,
         })
     }
@@ -80,6 +97,12 @@ pub enum AttrType {
     },
     /// Attributes nested inside (used in replies only).
     Nested,
+    /// A list of nested entries (netlink's `NLA_NESTED_ARRAY`: entry types
+    /// are their 1-based positions), each holding attributes of `policy`.
+    NestedArray {
+        /// The attributes an entry may hold.
+        policy: &'static [Attr],
+    },
 }
 
 /// Attributes. One flat numbering for every command; each command accepts
@@ -180,10 +203,28 @@ pub enum Attr {
     DefaultTime2Wait = 44,
     /// u16: DefaultTime2Retain.
     DefaultTime2Retain = 45,
+    /// nested array: the connections to log in after the leading one, one
+    /// entry per path, each with attributes of [`PATH_POLICY`].
+    Paths = 46,
+    /// u8 [`PolicyKind`]: the session's load-balancing policy.
+    Policy = 47,
+    /// u8 (0/1): fail-over-only returns to the preferred connection when it
+    /// comes back.
+    Failback = 48,
+    /// u32: connection weight. Weighted paths: the lowest weight carries the
+    /// I/O; fail-over-only: the preference order (lowest first).
+    Weight = 49,
+    /// u8 (0/1): the connection is in the standby set (round robin with
+    /// subset uses it only while no active connection is usable).
+    Standby = 50,
+    /// u64: bytes of commands outstanding now.
+    StatOutstandingBytes = 51,
+    /// u32: moving average of command latency, microseconds.
+    StatLatencyUs = 52,
 }
 
 /// Highest attribute number.
-pub const ATTR_MAX: u16 = Attr::DefaultTime2Retain as u16;
+pub const ATTR_MAX: u16 = Attr::StatLatencyUs as u16;
 
 /// Longest iSCSI name (RFC 7143 §4.2.7.1: 223 bytes).
 pub const NAME_MAX: u16 = 223;
@@ -240,6 +281,13 @@ impl Attr {
         Attr::Reason,
         Attr::DefaultTime2Wait,
         Attr::DefaultTime2Retain,
+        Attr::Paths,
+        Attr::Policy,
+        Attr::Failback,
+        Attr::Weight,
+        Attr::Standby,
+        Attr::StatOutstandingBytes,
+        Attr::StatLatencyUs,
     ];
 
     /// The attribute with number `v`.
@@ -269,7 +317,10 @@ impl Attr {
             | Attr::ErrorRecoveryLevel
             | Attr::SessionState
             | Attr::ConnState
-            | Attr::Event => U8,
+            | Attr::Event
+            | Attr::Policy
+            | Attr::Failback
+            | Attr::Standby => U8,
             Attr::MaxBurstLength
             | Attr::FirstBurstLength
             | Attr::MaxRecvDsl
@@ -277,7 +328,9 @@ impl Attr {
             | Attr::NopTimeout
             | Attr::ReplacementTimeout
             | Attr::MaxXmitDsl
-            | Attr::StatOutstanding => U32,
+            | Attr::StatOutstanding
+            | Attr::Weight
+            | Attr::StatLatencyUs => U32,
             Attr::MaxConnections
             | Attr::Tsih
             | Attr::Cid
@@ -287,7 +340,14 @@ impl Attr {
             | Attr::DefaultTime2Retain => U16,
             Attr::Isid => Binary { max: 6 },
             Attr::Conn => Nested,
-            Attr::StatCmds | Attr::StatTxBytes | Attr::StatRxBytes | Attr::StatErrors => U64,
+            Attr::StatCmds
+            | Attr::StatTxBytes
+            | Attr::StatRxBytes
+            | Attr::StatErrors
+            | Attr::StatOutstandingBytes => U64,
+            Attr::Paths => NestedArray {
+                policy: PATH_POLICY,
+            },
             Attr::Reason => String { max: 127 },
         }
     }
@@ -319,6 +379,38 @@ pub const CREATE_POLICY: &[Attr] = &[
     Attr::NopInterval,
     Attr::NopTimeout,
     Attr::ReplacementTimeout,
+    Attr::Paths,
+    Attr::Policy,
+    Attr::Failback,
+    Attr::Weight,
+    Attr::Standby,
+];
+
+/// Attributes of one path: an entry of [`Attr::Paths`], or the path of
+/// [`Cmd::ConnAdd`]. PortalAddr is required; NopInterval and NopTimeout
+/// default to the session's.
+pub const PATH_POLICY: &[Attr] = &[
+    Attr::PortalAddr,
+    Attr::PortalPort,
+    Attr::SourceAddr,
+    Attr::Iface,
+    Attr::NopInterval,
+    Attr::NopTimeout,
+    Attr::Weight,
+    Attr::Standby,
+];
+
+/// Attributes [`Cmd::ConnAdd`] accepts: Sid and a path.
+pub const CONN_ADD_POLICY: &[Attr] = &[
+    Attr::Sid,
+    Attr::PortalAddr,
+    Attr::PortalPort,
+    Attr::SourceAddr,
+    Attr::Iface,
+    Attr::NopInterval,
+    Attr::NopTimeout,
+    Attr::Weight,
+    Attr::Standby,
 ];
 
 /// Attributes [`Cmd::SessionDestroy`] accepts (Sid is required).
@@ -327,6 +419,15 @@ pub const DESTROY_POLICY: &[Attr] = &[Attr::Sid];
 /// Attributes [`Cmd::SessionGet`] accepts (Sid is an optional filter).
 pub const GET_POLICY: &[Attr] = &[Attr::Sid];
 
+/// Attributes [`Cmd::ConnRemove`] accepts (both required).
+pub const CONN_REMOVE_POLICY: &[Attr] = &[Attr::Sid, Attr::Cid];
+
+/// Attributes [`Cmd::SessionSet`] accepts (Sid and Policy required).
+pub const SESSION_SET_POLICY: &[Attr] = &[Attr::Sid, Attr::Policy, Attr::Failback];
+
+/// Attributes [`Cmd::ConnSet`] accepts (Sid and Cid required).
+pub const CONN_SET_POLICY: &[Attr] = &[Attr::Sid, Attr::Cid, Attr::Weight, Attr::Standby];
+
 /// The policy of a request command.
 pub fn policy(cmd: Cmd) -> &'static [Attr] {
     match cmd {
@@ -334,6 +435,73 @@ pub fn policy(cmd: Cmd) -> &'static [Attr] {
         Cmd::SessionDestroy => DESTROY_POLICY,
         Cmd::SessionGet => GET_POLICY,
         Cmd::Event => &[],
+        Cmd::ConnAdd => CONN_ADD_POLICY,
+        Cmd::ConnRemove => CONN_REMOVE_POLICY,
+        Cmd::SessionSet => SESSION_SET_POLICY,
+        Cmd::ConnSet => CONN_SET_POLICY,
+    }
+}
+
+/// Most connections one session may have (MC/S); a CID is below this.
+pub const MAX_CONNS: u16 = 8;
+
+/// Load-balancing policies ([`Attr::Policy`]). 1-5 are numbered as
+/// Microsoft's `ISCSI_Supported_LB_Policies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PolicyKind {
+    /// One active connection (lowest [`Attr::Weight`], then lowest CID), the
+    /// others standby.
+    FailOverOnly = 1,
+    /// Every usable connection in turn.
+    RoundRobin = 2,
+    /// Round robin over the active set; the standby set
+    /// ([`Attr::Standby`]) only while no active connection is usable.
+    RoundRobinWithSubset = 3,
+    /// Fewest outstanding commands.
+    LeastQueueDepth = 4,
+    /// Lowest [`Attr::Weight`].
+    WeightedPaths = 5,
+    /// Fewest outstanding bytes.
+    LeastBlocks = 6,
+    /// Shortest expected service time: outstanding bytes times the measured
+    /// cost per byte.
+    ServiceTime = 7,
+}
+
+impl PolicyKind {
+    /// Every policy, by number.
+    pub const ALL: [PolicyKind; 7] = [
+        PolicyKind::FailOverOnly,
+        PolicyKind::RoundRobin,
+        PolicyKind::RoundRobinWithSubset,
+        PolicyKind::LeastQueueDepth,
+        PolicyKind::WeightedPaths,
+        PolicyKind::LeastBlocks,
+        PolicyKind::ServiceTime,
+    ];
+
+    /// The policy with number `v`.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Self::ALL.iter().copied().find(|p| *p as u8 == v)
+    }
+
+    /// Name as tools print and accept it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FailOverOnly => "fail-over-only",
+            Self::RoundRobin => "round-robin",
+            Self::RoundRobinWithSubset => "round-robin-with-subset",
+            Self::LeastQueueDepth => "least-queue-depth",
+            Self::WeightedPaths => "weighted-paths",
+            Self::LeastBlocks => "least-blocks",
+            Self::ServiceTime => "service-time",
+        }
+    }
+
+    /// The policy called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|p| p.name() == name)
     }
 }
 
@@ -455,6 +623,10 @@ pub enum EventKind {
     RecoveryStart = 5,
     /// Session recovery ended ([`Attr::Reason`]: recovered or failed).
     RecoveryEnd = 6,
+    /// The session's policy changed ([`Attr::Policy`]).
+    PolicyChanged = 7,
+    /// A connection's weight or standby flag changed.
+    ConnChanged = 8,
 }
 
 impl EventKind {
@@ -467,6 +639,8 @@ impl EventKind {
             4 => Self::ConnDown,
             5 => Self::RecoveryStart,
             6 => Self::RecoveryEnd,
+            7 => Self::PolicyChanged,
+            8 => Self::ConnChanged,
             _ => return None,
         })
     }
@@ -480,6 +654,8 @@ impl EventKind {
             Self::ConnDown => "conn-down",
             Self::RecoveryStart => "recovery-start",
             Self::RecoveryEnd => "recovery-end",
+            Self::PolicyChanged => "policy-changed",
+            Self::ConnChanged => "conn-changed",
         }
     }
 }
@@ -487,6 +663,21 @@ impl EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_entries_hold_only_flat_attributes() {
+        for a in PATH_POLICY {
+            assert!(matches!(
+                a.kind(),
+                AttrType::U8
+                    | AttrType::U16
+                    | AttrType::U32
+                    | AttrType::String { .. }
+                    | AttrType::Binary { .. }
+            ));
+            assert!(CONN_ADD_POLICY.contains(a));
+        }
+    }
 
     #[test]
     fn attribute_numbers_are_dense_and_round_trip() {
@@ -500,7 +691,15 @@ mod tests {
 
     #[test]
     fn request_policies_hold_no_output_only_attributes() {
-        for cmd in [Cmd::SessionCreate, Cmd::SessionDestroy, Cmd::SessionGet] {
+        for cmd in [
+            Cmd::SessionCreate,
+            Cmd::SessionDestroy,
+            Cmd::SessionGet,
+            Cmd::ConnAdd,
+            Cmd::ConnRemove,
+            Cmd::SessionSet,
+            Cmd::ConnSet,
+        ] {
             for a in policy(cmd) {
                 assert_ne!(a.kind(), AttrType::Nested);
                 assert_ne!(*a, Attr::Pad);
@@ -525,6 +724,10 @@ mod tests {
             }
             if let Some(d) = Digest::from_u8(v) {
                 assert_eq!(d as u8, v);
+            }
+            if let Some(p) = PolicyKind::from_u8(v) {
+                assert_eq!(p as u8, v);
+                assert_eq!(PolicyKind::from_name(p.name()), Some(p));
             }
         }
     }
