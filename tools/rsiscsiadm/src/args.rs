@@ -2,7 +2,8 @@
 //! Command-line parsing.
 
 use crate::error::AdmError;
-use rsiscsi_abi::{Attr, Digest, DEFAULT_PORT};
+use crate::path::{self, PathArgs, MAX_PATHS};
+use rsiscsi_abi::{Attr, Digest, PolicyKind, DEFAULT_PORT};
 use std::net::{IpAddr, SocketAddr};
 
 /// What to do.
@@ -27,7 +28,8 @@ pub enum Command {
     Help,
 }
 
-/// `login` options.
+/// `login` options. Portal, source, interface, weight and standby describe
+/// the leading connection; `paths` are the ones logged in after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginArgs {
     /// --target.
@@ -46,6 +48,16 @@ pub struct LoginArgs {
     pub source: Option<IpAddr>,
     /// --iface DEV.
     pub iface: Option<String>,
+    /// --weight N.
+    pub weight: Option<u32>,
+    /// --standby.
+    pub standby: bool,
+    /// --path SPEC, in order.
+    pub paths: Vec<PathArgs>,
+    /// --policy NAME.
+    pub policy: Option<PolicyKind>,
+    /// --failback.
+    pub failback: bool,
     /// --digest and --param values, as attributes.
     pub params: Vec<(Attr, ParamValue)>,
 }
@@ -81,7 +93,8 @@ pub struct RawArgs {
     pub attrs: Vec<(u16, Vec<u8>)>,
 }
 
-fn inval(m: impl Into<String>) -> AdmError {
+/// A usage error.
+pub fn inval(m: impl Into<String>) -> AdmError {
     AdmError::Invalid(m.into())
 }
 
@@ -121,7 +134,8 @@ fn digest(v: &str) -> Result<u8, AdmError> {
     }
 }
 
-fn num<T: std::str::FromStr>(v: &str, key: &str) -> Result<T, AdmError> {
+/// A number of type `T`; `key` names it in the error.
+pub fn num<T: std::str::FromStr>(v: &str, key: &str) -> Result<T, AdmError> {
     v.parse()
         .map_err(|_| inval(format!("{key}: '{v}' is not a number in range")))
 }
@@ -176,21 +190,33 @@ fn parse_raw_attr(s: &str, kind: &str) -> Result<(u16, Vec<u8>), AdmError> {
     Ok((t, data))
 }
 
+/// The value after option `opt`.
+pub fn value(it: &mut std::slice::Iter<'_, String>, opt: &str) -> Result<String, AdmError> {
+    it.next()
+        .cloned()
+        .ok_or_else(|| inval(format!("{opt} needs a value")))
+}
+
+/// A `--policy` name.
+pub fn parse_policy(v: &str) -> Result<PolicyKind, AdmError> {
+    PolicyKind::from_name(v).ok_or_else(|| {
+        let names: Vec<_> = PolicyKind::ALL.iter().map(|p| p.name()).collect();
+        inval(format!("unknown policy '{v}' ({})", names.join(", ")))
+    })
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, AdmError> {
     let Some((sub, rest)) = args.split_first() else {
         return Ok(Command::Help);
     };
     let mut it = rest.iter();
-    let value = |it: &mut std::slice::Iter<'_, String>, opt: &str| -> Result<String, AdmError> {
-        it.next()
-            .cloned()
-            .ok_or_else(|| inval(format!("{opt} needs a value")))
-    };
     match sub.as_str() {
         "login" => {
             let (mut target, mut portal, mut initiator, mut alias) = (None, None, None, None);
             let (mut chap, mut mutual, mut source, mut iface) = (None, None, None, None);
+            let (mut weight, mut standby, mut paths) = (None, false, Vec::new());
+            let (mut policy, mut failback) = (None, false);
             let mut params = Vec::new();
             while let Some(o) = it.next() {
                 match o.as_str() {
@@ -204,20 +230,27 @@ pub fn parse(args: &[String]) -> Result<Command, AdmError> {
                         params.push((Attr::HeaderDigest, ParamValue::U8(Digest::Crc32c as u8)));
                         params.push((Attr::DataDigest, ParamValue::U8(Digest::Crc32c as u8)));
                     }
-                    "--source" => {
-                        let v = value(&mut it, o)?;
-                        source = Some(
-                            v.parse()
-                                .map_err(|_| inval(format!("bad source address '{v}'")))?,
-                        );
-                    }
-                    "--iface" => iface = Some(value(&mut it, o)?),
+                    "--source" => source = Some(path::parse_source(&value(&mut it, o)?)?),
+                    "--iface" => iface = Some(path::parse_iface(&value(&mut it, o)?)?),
+                    "--weight" => weight = Some(num(&value(&mut it, o)?, "--weight")?),
+                    "--standby" => standby = true,
+                    "--path" => paths.push(PathArgs::parse_spec(&value(&mut it, o)?)?),
+                    "--policy" => policy = Some(parse_policy(&value(&mut it, o)?)?),
+                    "--failback" => failback = true,
                     "--param" => params.push(parse_param(&value(&mut it, o)?)?),
                     _ => return Err(inval(format!("unknown login option '{o}'"))),
                 }
             }
             if mutual.is_some() && chap.is_none() {
                 return Err(inval("--mutual needs --chap"));
+            }
+            if paths.len() > MAX_PATHS {
+                return Err(inval(format!(
+                    "{} --path options: a session has at most {} connections, so at most \
+                     {MAX_PATHS} besides the first",
+                    paths.len(),
+                    MAX_PATHS + 1
+                )));
             }
             Ok(Command::Login(Box::new(LoginArgs {
                 target: target.ok_or_else(|| inval("login needs --target"))?,
@@ -228,6 +261,11 @@ pub fn parse(args: &[String]) -> Result<Command, AdmError> {
                 mutual,
                 source,
                 iface,
+                weight,
+                standby,
+                paths,
+                policy,
+                failback,
                 params,
             })))
         }
@@ -286,10 +324,16 @@ pub fn parse(args: &[String]) -> Result<Command, AdmError> {
 pub const USAGE: &str = "\
 usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--alias NAME]
                         [--chap USER:SECRET [--mutual USER:SECRET]] [--digest]
-                        [--source IP] [--iface DEV] [--param Key=Value]...
+                        [--source IP] [--iface DEV] [--weight N] [--standby]
+                        [--path SPEC]... [--policy NAME] [--failback] [--param Key=Value]...
        rsiscsiadm logout --sid N | --all
        rsiscsiadm list [-P 1] [--sid N]
        rsiscsiadm watch
+login's --portal, --source, --iface, --weight and --standby describe the first connection;
+  each --path SPEC logs in one more (at most 7):
+  SPEC = IP[:PORT][,source=IP][,iface=DEV][,weight=N][,standby][,nop=INTERVAL:TIMEOUT]
+policies: fail-over-only, round-robin (the default), round-robin-with-subset,
+  least-queue-depth, weighted-paths, least-blocks, service-time
 --param keys: HeaderDigest, DataDigest (None|CRC32C|CRC32C,None), ImmediateData, InitialR2T
   (Yes|No), MaxBurstLength, FirstBurstLength, MaxRecvDataSegmentLength, ErrorRecoveryLevel,
   MaxConnections, NopInterval, NopTimeout, ReplacementTimeout (seconds)
@@ -329,6 +373,55 @@ mod tests {
     }
 
     #[test]
+    fn login_paths_and_policy() {
+        let c = parse(&v(
+            "login --target iqn.t --portal 10.1.0.2 --weight 1 --standby \
+             --path 10.2.0.2,source=10.2.0.1,weight=2 \
+             --path [fd00::2]:3262,standby --policy weighted-paths --failback",
+        ))
+        .unwrap();
+        let Command::Login(l) = c else { panic!() };
+        assert_eq!((l.weight, l.standby), (Some(1), true));
+        assert_eq!(l.policy, Some(PolicyKind::WeightedPaths));
+        assert!(l.failback);
+        assert_eq!(l.paths.len(), 2);
+        assert_eq!(l.paths[0].portal, "10.2.0.2:3260".parse().unwrap());
+        assert_eq!(l.paths[0].source, Some("10.2.0.1".parse().unwrap()));
+        assert_eq!(l.paths[0].weight, Some(2));
+        assert_eq!(l.paths[1].portal, "[fd00::2]:3262".parse().unwrap());
+        assert!(l.paths[1].standby);
+        let Command::Login(l) = parse(&v("login --target t --portal 10.1.0.2")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (l.weight, l.standby, l.policy, l.failback),
+            (None, false, None, false)
+        );
+        assert!(l.paths.is_empty());
+    }
+
+    #[test]
+    fn login_path_limit() {
+        let base = "login --target t --portal 10.1.0.2";
+        let with = |n: usize| format!("{base}{}", " --path 10.2.0.2".repeat(n));
+        let Command::Login(l) = parse(&v(&with(MAX_PATHS))).unwrap() else {
+            panic!()
+        };
+        assert_eq!(l.paths.len(), 7);
+        let e = parse(&v(&with(MAX_PATHS + 1))).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(e.to_string().contains("at most 7"), "{e}");
+    }
+
+    #[test]
+    fn usage_names_every_policy_and_the_path_limit() {
+        for k in PolicyKind::ALL {
+            assert!(USAGE.contains(k.name()), "{}", k.name());
+        }
+        assert!(USAGE.contains(&format!("(at most {MAX_PATHS})")));
+    }
+
+    #[test]
     fn portals() {
         assert_eq!(
             parse_portal("10.1.0.2:3261").unwrap(),
@@ -357,6 +450,14 @@ mod tests {
             "login --target t --portal 10.1.0.2 --chap nosecret",
             "login --target t --portal 10.1.0.2 --param Bogus=1",
             "login --target t --portal 10.1.0.2 --param ImmediateData=maybe",
+            "login --target t --portal 10.1.0.2 --policy fastest",
+            "login --target t --portal 10.1.0.2 --policy",
+            "login --target t --portal 10.1.0.2 --path",
+            "login --target t --portal 10.1.0.2 --path host",
+            "login --target t --portal 10.1.0.2 --path 10.2.0.2,weight=x",
+            "login --target t --portal 10.1.0.2 --path 10.2.0.2,standby=yes",
+            "login --target t --portal 10.1.0.2 --weight many",
+            "login --target t --portal 10.1.0.2 --iface a-name-far-too-long",
             "logout",
             "frobnicate",
         ] {

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Netlink attributes (TLVs): building a request and reading a reply.
 
+use std::net::IpAddr;
+
 /// Netlink attributes are padded to 4 bytes.
 pub const NLA_ALIGN: usize = 4;
 /// Header: u16 length (header included), u16 type.
 pub const NLA_HDRLEN: usize = 4;
 /// Type bits (the top two are the nested / byte-order flags).
 const NLA_TYPE_MASK: u16 = 0x3fff;
+/// Set on the type of an attribute whose payload is attributes: strict
+/// validation rejects a nested attribute without it.
+pub const NLA_F_NESTED: u16 = 0x8000;
 
 /// Rounds `n` up to the attribute alignment.
 pub fn align(n: usize) -> usize {
@@ -50,11 +55,24 @@ impl AttrBuf {
         self.put(ty, &v.to_ne_bytes())
     }
 
+    /// An address: its 4 or 16 bytes in network order.
+    pub fn put_ip(&mut self, ty: u16, ip: IpAddr) -> &mut Self {
+        match ip {
+            IpAddr::V4(a) => self.put(ty, &a.octets()),
+            IpAddr::V6(a) => self.put(ty, &a.octets()),
+        }
+    }
+
     /// A NUL-terminated string.
     pub fn put_str(&mut self, ty: u16, s: &str) -> &mut Self {
         let mut v = s.as_bytes().to_vec();
         v.push(0);
         self.put(ty, &v)
+    }
+
+    /// Attribute `ty` holding the attributes of `inner`, marked nested.
+    pub fn put_nested(&mut self, ty: u16, inner: &AttrBuf) -> &mut Self {
+        self.put(ty | NLA_F_NESTED, inner.bytes())
     }
 
     /// The encoded bytes.
@@ -101,6 +119,12 @@ impl<'a> Attrs<'a> {
     /// Every attribute regardless of type (members of a nested array).
     pub fn all_any(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         self.list.iter().map(|(_, d)| *d)
+    }
+
+    /// The types present, in order (flags masked).
+    #[cfg(test)]
+    pub fn types(&self) -> impl Iterator<Item = u16> + '_ {
+        self.list.iter().map(|(t, _)| *t)
     }
 
     /// A u8.
@@ -167,6 +191,18 @@ mod tests {
         let a = Attrs::parse(&v);
         assert_eq!(a.u32(2), Some(1));
         assert_eq!(a.list.len(), 1);
+    }
+
+    #[test]
+    fn nested_is_flagged_and_parses_back() {
+        let mut inner = AttrBuf::new();
+        inner.put_u8(14, 1);
+        let mut b = AttrBuf::new();
+        b.put_nested(29, &inner);
+        let bytes = b.bytes();
+        assert_eq!(u16::from_ne_bytes([bytes[2], bytes[3]]), 29 | NLA_F_NESTED);
+        let a = Attrs::parse(bytes);
+        assert_eq!(Attrs::parse(a.get(29).unwrap()).u8(14), Some(1));
     }
 
     #[test]

@@ -66,6 +66,29 @@ impl AdmError {
             AdmError::Other(_) => AdmError::Other(m),
         }
     }
+
+    /// The message without the kind's own prefix.
+    fn message(&self) -> &str {
+        match self {
+            AdmError::Invalid(m)
+            | AdmError::NoSession(m)
+            | AdmError::Login(m)
+            | AdmError::LoginAuth(m)
+            | AdmError::Access(m)
+            | AdmError::Exists(m)
+            | AdmError::NoObjects(m)
+            | AdmError::Logout(m)
+            | AdmError::Busy(m)
+            | AdmError::Other(m) => m,
+            AdmError::NoModule => "",
+        }
+    }
+
+    /// The same error with `what: ` in front of its message.
+    pub fn within(self, what: &str) -> AdmError {
+        let m = format!("{what}: {}", self.message());
+        self.reworded(m)
+    }
 }
 
 impl fmt::Display for AdmError {
@@ -135,6 +158,16 @@ mod tests {
         assert_eq!(AdmError::Invalid(String::new()).exit_code(), 7);
         assert_eq!(AdmError::Logout(String::new()).exit_code(), 10);
         assert_eq!(AdmError::Busy(String::new()).exit_code(), 28);
+    }
+
+    #[test]
+    fn within_keeps_kind_and_one_prefix() {
+        let e = AdmError::Invalid("weight: 'x' is not a number".into()).within("--path 10.2.0.2");
+        assert_eq!(
+            e.to_string(),
+            "invalid argument: --path 10.2.0.2: weight: 'x' is not a number"
+        );
+        assert_eq!(e.exit_code(), 7);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod list;
 mod login;
 mod logout;
 mod nl;
+mod path;
 mod raw;
 mod session;
 mod watch;
