@@ -22,6 +22,11 @@ pub enum Command {
     },
     /// Print events until killed.
     Watch,
+    /// Print counters in a machine-readable form.
+    Stats {
+        /// Only this session.
+        sid: Option<u32>,
+    },
     /// Send a hand-made request (tests of the kernel's validation).
     DebugRaw(RawArgs),
     /// Print usage.
@@ -293,6 +298,16 @@ pub fn parse(args: &[String]) -> Result<Command, AdmError> {
             }
             Ok(Command::List { level, sid })
         }
+        "stats" => {
+            let mut sid = None;
+            while let Some(o) = it.next() {
+                match o.as_str() {
+                    "--sid" | "-r" => sid = Some(num(&value(&mut it, o)?, "--sid")?),
+                    _ => return Err(inval(format!("unknown stats option '{o}'"))),
+                }
+            }
+            Ok(Command::Stats { sid })
+        }
         "watch" => match it.next() {
             None => Ok(Command::Watch),
             Some(o) => Err(inval(format!("unknown watch option '{o}'"))),
@@ -328,6 +343,7 @@ usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--ali
                         [--path SPEC]... [--policy NAME] [--failback] [--param Key=Value]...
        rsiscsiadm logout --sid N | --all
        rsiscsiadm list [-P 1] [--sid N]
+       rsiscsiadm stats [--sid N]
        rsiscsiadm watch
 login's --portal, --source, --iface, --weight and --standby describe the first connection;
   each --path SPEC logs in one more (at most 7):

@@ -5,6 +5,7 @@
 mod args;
 mod attrs;
 mod client;
+mod counters;
 mod error;
 mod list;
 mod login;
@@ -13,6 +14,7 @@ mod nl;
 mod path;
 mod raw;
 mod session;
+mod stats;
 mod watch;
 
 use args::Command;
@@ -30,6 +32,7 @@ fn run(cmd: Command) -> Result<(), AdmError> {
         Command::Logout(a) => logout::run(&mut c, &a),
         Command::List { level, sid } => list::run(&mut c, level, sid),
         Command::Watch => watch::run(&mut c),
+        Command::Stats { sid } => stats::run(&mut c, sid),
         Command::DebugRaw(a) => raw::run(&mut c, &a),
         Command::Help => Ok(()),
     }

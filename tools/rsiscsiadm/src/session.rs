@@ -2,7 +2,8 @@
 //! A session as SESSION_GET reports it, and its iscsiadm-style listing.
 
 use crate::attrs::Attrs;
-use rsiscsi_abi::{Attr, ConnState, Digest, SessionState};
+use crate::counters::Counters;
+use rsiscsi_abi::{Attr, ConnState, Digest, PolicyKind, SessionState};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
@@ -11,8 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 pub struct ConnInfo {
     /// CID.
     pub cid: u16,
-    /// State name.
-    pub state: String,
+    /// State name (`None`: not reported, or a state this tool does not know).
+    pub state: Option<&'static str>,
     /// Portal end.
     pub peer: Option<SocketAddr>,
     /// Our end.
@@ -27,6 +28,16 @@ pub struct ConnInfo {
     pub max_xmit: Option<u32>,
     /// Why it is down.
     pub reason: Option<String>,
+    /// Configured source address.
+    pub source: Option<IpAddr>,
+    /// Configured interface.
+    pub iface: Option<String>,
+    /// Weight.
+    pub weight: Option<u32>,
+    /// In the standby set.
+    pub standby: Option<bool>,
+    /// The connection's own counters.
+    pub counters: Counters,
 }
 
 /// One session.
@@ -46,24 +57,36 @@ pub struct SessionInfo {
     pub tsih: u16,
     /// ISID bytes.
     pub isid: Vec<u8>,
-    /// State name.
-    pub state: String,
+    /// State name (`None`: not reported, or a state this tool does not know).
+    pub state: Option<&'static str>,
+    /// Load-balancing policy number (kept raw: a newer module may have more).
+    pub policy: Option<u8>,
+    /// Failback of fail-over-only.
+    pub failback: Option<bool>,
     /// Negotiated session keys, in print order.
     pub keys: Vec<(&'static str, String)>,
-    /// Counters, in print order.
-    pub stats: Vec<(&'static str, u64)>,
+    /// The session's counters (all its connections together).
+    pub counters: Counters,
     /// Connections.
     pub conns: Vec<ConnInfo>,
 }
 
-fn addr(a: &Attrs<'_>, ip: Attr, port: Attr) -> Option<SocketAddr> {
-    let b = a.get(ip as u16)?;
-    let ip = match b.len() {
+fn ip(a: &Attrs<'_>, at: Attr) -> Option<IpAddr> {
+    let b = a.get(at as u16)?;
+    Some(match b.len() {
         4 => IpAddr::from(<[u8; 4]>::try_from(b).ok()?),
         16 => IpAddr::from(<[u8; 16]>::try_from(b).ok()?),
         _ => return None,
-    };
-    Some(SocketAddr::new(ip, a.u16(port as u16).unwrap_or(0)))
+    })
+}
+
+fn addr(a: &Attrs<'_>, at: Attr, port: Attr) -> Option<SocketAddr> {
+    Some(SocketAddr::new(ip(a, at)?, a.u16(port as u16).unwrap_or(0)))
+}
+
+/// A policy number's name; `unknown(N)` for one this tool does not know.
+pub fn policy_name(v: u8) -> String {
+    PolicyKind::from_u8(v).map_or_else(|| format!("unknown({v})"), |p| p.name().into())
 }
 
 fn digest_name(v: Option<u8>) -> Option<String> {
@@ -92,8 +115,10 @@ impl SessionInfo {
             state: a
                 .u8(Attr::SessionState as u16)
                 .and_then(SessionState::from_u8)
-                .map_or("UNKNOWN", |s| s.name())
-                .into(),
+                .map(|s| s.name()),
+            policy: a.u8(Attr::Policy as u16),
+            failback: a.u8(Attr::Failback as u16).map(|v| v != 0),
+            counters: Counters::from_attrs(a),
             ..SessionInfo::default()
         };
         let b = |k: &'static str, at: Attr| a.u8(at as u16).map(|v| (k, yes_no(v)));
@@ -117,19 +142,6 @@ impl SessionInfo {
         .into_iter()
         .flatten()
         .collect();
-        s.stats = [
-            ("commands", a.u64(Attr::StatCmds as u16)),
-            ("tx_bytes", a.u64(Attr::StatTxBytes as u16)),
-            ("rx_bytes", a.u64(Attr::StatRxBytes as u16)),
-            ("errors", a.u64(Attr::StatErrors as u16)),
-            (
-                "outstanding",
-                a.u32(Attr::StatOutstanding as u16).map(u64::from),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
         for c in a.all(Attr::Conn as u16) {
             let c = Attrs::parse(c);
             s.conns.push(ConnInfo {
@@ -137,8 +149,7 @@ impl SessionInfo {
                 state: c
                     .u8(Attr::ConnState as u16)
                     .and_then(ConnState::from_u8)
-                    .map_or("UNKNOWN", |s| s.name())
-                    .into(),
+                    .map(|s| s.name()),
                 peer: addr(&c, Attr::PortalAddr, Attr::PortalPort),
                 local: addr(&c, Attr::LocalAddr, Attr::LocalPort),
                 header_digest: digest_name(c.u8(Attr::HeaderDigest as u16)),
@@ -146,6 +157,11 @@ impl SessionInfo {
                 max_recv: c.u32(Attr::MaxRecvDsl as u16),
                 max_xmit: c.u32(Attr::MaxXmitDsl as u16),
                 reason: c.str(Attr::Reason as u16),
+                source: ip(&c, Attr::SourceAddr),
+                iface: c.str(Attr::Iface as u16),
+                weight: c.u32(Attr::Weight as u16),
+                standby: c.u8(Attr::Standby as u16).map(|v| v != 0),
+                counters: Counters::from_attrs(&c),
             });
         }
         s
@@ -184,20 +200,28 @@ impl SessionInfo {
         let _ = writeln!(o, "\t\tIface Transport: tcp");
         let _ = writeln!(o, "\t\tIface Initiatorname: {}", self.initiator);
         let _ = writeln!(o, "\t\tSID: {}", self.sid);
-        let _ = writeln!(o, "\t\tiSCSI Session State: {}", self.state);
+        let state = self.state.unwrap_or("UNKNOWN");
+        let _ = writeln!(o, "\t\tiSCSI Session State: {state}");
         let isid: String = self.isid.iter().map(|b| format!("{b:02x}")).collect();
         let _ = writeln!(o, "\t\tISID: {isid}");
         let _ = writeln!(o, "\t\tTSIH: 0x{:04x}", self.tsih);
+        if let Some(p) = self.policy {
+            let _ = writeln!(o, "\t\tLoad Balance Policy: {}", policy_name(p));
+        }
+        if let Some(f) = self.failback {
+            let _ = writeln!(o, "\t\tFailback: {}", yes_no(u8::from(f)));
+        }
         let _ = writeln!(o, "\t\tNegotiated iSCSI params:");
         for (k, v) in &self.keys {
             let _ = writeln!(o, "\t\t\t{k}: {v}");
         }
         let _ = writeln!(o, "\t\tStatistics:");
-        for (k, v) in &self.stats {
+        for (k, v) in self.counters.human() {
             let _ = writeln!(o, "\t\t\t{k}: {v}");
         }
         for c in &self.conns {
-            let _ = writeln!(o, "\t\tConnection {}: {}", c.cid, c.state);
+            let state = c.state.unwrap_or("UNKNOWN");
+            let _ = writeln!(o, "\t\tConnection {}: {state}", c.cid);
             if let Some(l) = c.local {
                 let _ = writeln!(o, "\t\t\tIface IPaddress: {}:{}", l.ip(), l.port());
             }
@@ -218,6 +242,25 @@ impl SessionInfo {
             }
             if let Some(r) = &c.reason {
                 let _ = writeln!(o, "\t\t\tReason: {r}");
+            }
+            if let Some(s) = c.source {
+                let _ = writeln!(o, "\t\t\tSource: {s}");
+            }
+            if let Some(i) = &c.iface {
+                let _ = writeln!(o, "\t\t\tIface: {i}");
+            }
+            if let Some(w) = c.weight {
+                let _ = writeln!(o, "\t\t\tWeight: {w}");
+            }
+            if let Some(s) = c.standby {
+                let _ = writeln!(o, "\t\t\tStandby: {}", yes_no(u8::from(s)));
+            }
+            let stats = c.counters.human();
+            if !stats.is_empty() {
+                let _ = writeln!(o, "\t\t\tStatistics:");
+                for (k, v) in stats {
+                    let _ = writeln!(o, "\t\t\t\t{k}: {v}");
+                }
             }
         }
         o
@@ -259,5 +302,49 @@ mod tests {
         assert!(d.contains("ErrorRecoveryLevel: 2"), "{d}");
         assert!(d.contains("Connection 0: FULL_FEATURE"), "{d}");
         assert!(d.contains("HeaderDigest: CRC32C"), "{d}");
+        assert!(!d.contains("Load Balance Policy"), "{d}");
+    }
+
+    #[test]
+    fn policy_and_connection_counters() {
+        let mut conn = AttrBuf::new();
+        conn.put_u16(Attr::Cid as u16, 1)
+            .put_u8(Attr::ConnState as u16, ConnState::FullFeature as u8)
+            .put(Attr::SourceAddr as u16, &[10, 2, 0, 1])
+            .put_str(Attr::Iface as u16, "veth1")
+            .put_u32(Attr::Weight as u16, 5)
+            .put_u8(Attr::Standby as u16, 1)
+            .put(Attr::StatCmds as u16, &7u64.to_ne_bytes())
+            .put(Attr::StatTxBytes as u16, &2048u64.to_ne_bytes())
+            .put_u32(Attr::StatLatencyUs as u16, 120);
+        let mut b = AttrBuf::new();
+        b.put_u32(Attr::Sid as u16, 3)
+            .put_u8(Attr::SessionState as u16, SessionState::LoggedIn as u8)
+            .put_u8(Attr::Policy as u16, PolicyKind::LeastBlocks as u8)
+            .put_u8(Attr::Failback as u16, 0)
+            .put(Attr::StatCmds as u16, &9u64.to_ne_bytes())
+            .put_nested(Attr::Conn as u16, &conn);
+        let s = SessionInfo::from_attrs(&Attrs::parse(b.bytes()));
+        assert_eq!(s.policy, Some(6));
+        assert_eq!(s.counters.cmds, Some(9));
+        let c = &s.conns[0];
+        assert_eq!((c.weight, c.standby), (Some(5), Some(true)));
+        assert_eq!(c.source, Some("10.2.0.1".parse().unwrap()));
+        assert_eq!(c.counters.tx_bytes, Some(2048));
+        let d = s.detail();
+        for want in [
+            "\t\tLoad Balance Policy: least-blocks\n",
+            "\t\tFailback: No\n",
+            "\t\t\tcommands: 9\n\t\tConnection 1: FULL_FEATURE\n",
+            "\t\t\tSource: 10.2.0.1\n",
+            "\t\t\tIface: veth1\n",
+            "\t\t\tWeight: 5\n",
+            "\t\t\tStandby: Yes\n",
+            "\t\t\tStatistics:\n\t\t\t\tcommands: 7\n\t\t\t\ttx_bytes: 2048 (2.0 KiB)\n",
+            "\t\t\t\tlatency: 120 us\n",
+        ] {
+            assert!(d.contains(want), "{want:?} not in {d}");
+        }
+        assert_eq!(policy_name(99), "unknown(99)");
     }
 }
