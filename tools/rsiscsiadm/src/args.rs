@@ -2,6 +2,7 @@
 //! Command-line parsing.
 
 use crate::error::AdmError;
+use crate::mcs_args::{self, ConnAddArgs, ConnRemoveArgs, ConnSetArgs, PolicyArgs};
 use crate::path::{self, PathArgs, MAX_PATHS};
 use rsiscsi_abi::{Attr, Digest, PolicyKind, DEFAULT_PORT};
 use std::net::{IpAddr, SocketAddr};
@@ -22,6 +23,14 @@ pub enum Command {
     },
     /// Print events until killed.
     Watch,
+    /// Log one more connection in.
+    ConnAdd(ConnAddArgs),
+    /// Log one connection out and remove it.
+    ConnRemove(ConnRemoveArgs),
+    /// Change a session's load-balancing policy.
+    Policy(PolicyArgs),
+    /// Change a connection's weight or standby flag.
+    ConnSet(ConnSetArgs),
     /// Print counters in a machine-readable form.
     Stats {
         /// Only this session.
@@ -298,6 +307,10 @@ pub fn parse(args: &[String]) -> Result<Command, AdmError> {
             }
             Ok(Command::List { level, sid })
         }
+        "conn-add" => Ok(Command::ConnAdd(mcs_args::conn_add(&mut it)?)),
+        "conn-remove" => Ok(Command::ConnRemove(mcs_args::conn_remove(&mut it)?)),
+        "policy" => Ok(Command::Policy(mcs_args::policy(&mut it)?)),
+        "conn-set" => Ok(Command::ConnSet(mcs_args::conn_set(&mut it)?)),
         "stats" => {
             let mut sid = None;
             while let Some(o) = it.next() {
@@ -344,6 +357,11 @@ usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--ali
        rsiscsiadm logout --sid N | --all
        rsiscsiadm list [-P 1] [--sid N]
        rsiscsiadm stats [--sid N]
+       rsiscsiadm conn-add --sid N --portal IP[:PORT] [--source IP] [--iface DEV] [--weight N]
+                           [--standby] [--nop-interval S] [--nop-timeout S]
+       rsiscsiadm conn-remove --sid N --cid C
+       rsiscsiadm conn-set --sid N --cid C [--weight N] [--standby | --active]
+       rsiscsiadm policy --sid N --policy NAME [--failback | --no-failback]
        rsiscsiadm watch
 login's --portal, --source, --iface, --weight and --standby describe the first connection;
   each --path SPEC logs in one more (at most 7):
@@ -355,7 +373,8 @@ policies: fail-over-only, round-robin (the default), round-robin-with-subset,
   MaxConnections, NopInterval, NopTimeout, ReplacementTimeout (seconds)
 exit codes (iscsiadm's): 0 ok, 2 session not found, 5 login failed, 7 invalid argument,
   10 logout failed, 12 rsiscsi.ko not loaded, 13 access denied, 15 session exists,
-  21 no objects found, 24 login authentication failed, 28 busy (login in progress)
+  21 no objects found, 24 login authentication failed,
+  28 busy (a login or another change in progress)
 ";
 
 #[cfg(test)]

@@ -75,6 +75,13 @@ impl AttrBuf {
         self.put(ty | NLA_F_NESTED, inner.bytes())
     }
 
+    /// Every attribute of `other`, after ours (both are padded, so the
+    /// bytes simply follow).
+    pub fn append(&mut self, other: &AttrBuf) -> &mut Self {
+        self.buf.extend_from_slice(&other.buf);
+        self
+    }
+
     /// The encoded bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.buf

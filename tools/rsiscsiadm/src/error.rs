@@ -141,6 +141,17 @@ impl NlError {
             _ => AdmError::Other(self.text()),
         }
     }
+
+    /// The mapping for a request on an existing session or connection
+    /// (`what`, e.g. "session 3 connection 1"): ENOENT it does not exist
+    /// (2), EBUSY the session is busy (28), then the general mapping.
+    pub fn into_adm_on(self, what: &str) -> AdmError {
+        match self.errno {
+            libc::ENOENT => AdmError::NoSession(format!("{what}: {}", self.text())),
+            libc::EBUSY => AdmError::Busy(format!("{what}: {}", self.text())),
+            _ => self.into_adm(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +204,24 @@ mod tests {
         }
         .into_adm();
         assert_eq!(e, AdmError::Invalid("x".into()));
+    }
+
+    #[test]
+    fn errno_mapping_on_a_session() {
+        let on = |errno, msg: Option<&str>| {
+            NlError {
+                errno,
+                msg: msg.map(String::from),
+            }
+            .into_adm_on("session 3 connection 1")
+        };
+        assert_eq!(
+            on(libc::ENOENT, Some("no such connection")),
+            AdmError::NoSession("session 3 connection 1: no such connection".into())
+        );
+        assert_eq!(on(libc::EBUSY, None).exit_code(), 28);
+        assert_eq!(on(libc::EPERM, None).exit_code(), 13);
+        assert_eq!(on(libc::EINVAL, None).exit_code(), 7);
+        assert_eq!(on(libc::EUSERS, None).exit_code(), 1);
     }
 }

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-//! rsiscsiadm: log in, log out, list and watch rsiscsi sessions over the
+//! rsiscsiadm: log in, log out, list and watch rsiscsi sessions, add and
+//! remove their connections and change their load balancing, over the
 //! module's generic netlink interface (Documentation/abi.rst).
 
 mod args;
 mod attrs;
 mod client;
+mod conn_add;
+mod conn_remove;
+mod conn_set;
 mod counters;
 mod error;
 mod list;
 mod login;
 mod logout;
+mod mcs_args;
 mod nl;
 mod path;
+mod policy;
 mod raw;
 mod session;
 mod stats;
@@ -32,6 +38,10 @@ fn run(cmd: Command) -> Result<(), AdmError> {
         Command::Logout(a) => logout::run(&mut c, &a),
         Command::List { level, sid } => list::run(&mut c, level, sid),
         Command::Watch => watch::run(&mut c),
+        Command::ConnAdd(a) => conn_add::run(&mut c, &a),
+        Command::ConnRemove(a) => conn_remove::run(&mut c, &a),
+        Command::Policy(a) => policy::run(&mut c, &a),
+        Command::ConnSet(a) => conn_set::run(&mut c, &a),
         Command::Stats { sid } => stats::run(&mut c, sid),
         Command::DebugRaw(a) => raw::run(&mut c, &a),
         Command::Help => Ok(()),
