@@ -155,6 +155,79 @@ impl<'a> AttrRef<'a> {
     pub(crate) fn u32(&self) -> u32 {
         u32::from_ne_bytes(self.fixed())
     }
+
+    /// The entries of a nested-array payload, in order.
+    #[expect(dead_code, reason = "read by the MC/S netlink operations (issue 8), landing next")]
+    pub(crate) fn entries(&self) -> Entries<'a> {
+        Entries { rest: self.data }
+    }
+}
+
+/// Something that holds validated attributes by number: a request, or one
+/// entry of a nested array.
+#[expect(dead_code, reason = "read by the MC/S netlink operations (issue 8), landing next")]
+pub(crate) trait Attrs {
+    /// Attribute `a`, if present.
+    fn get(&self, a: abi::Attr) -> Option<AttrRef<'_>>;
+}
+
+/// Iterator over the entries of a validated nested array (each one a set of
+/// attributes).
+pub(crate) struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+/// Netlink attribute header length, and the alignment of attributes.
+const NLA_HDRLEN: usize = 4;
+
+/// Splits the next attribute off `rest`: its type (flags masked) and
+/// payload. `None` at the end or on a header the kernel would not have
+/// validated (the payload was validated, so that does not happen).
+fn next_attr<'a>(rest: &mut &'a [u8]) -> Option<(u16, &'a [u8])> {
+    let hdr = rest.get(..NLA_HDRLEN)?;
+    let len = usize::from(u16::from_ne_bytes([hdr[0], hdr[1]]));
+    // NLA_TYPE_MASK: without NLA_F_NESTED and NLA_F_NET_BYTEORDER.
+    let ty = u16::from_ne_bytes([hdr[2], hdr[3]]) & 0x3fff;
+    let payload = rest.get(NLA_HDRLEN..len)?;
+    let step = (len + NLA_HDRLEN - 1) & !(NLA_HDRLEN - 1);
+    *rest = rest.get(step..).unwrap_or(&[]);
+    Some((ty, payload))
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = AttrSet<'a>;
+
+    fn next(&mut self) -> Option<AttrSet<'a>> {
+        let (_, payload) = next_attr(&mut self.rest)?;
+        Some(AttrSet { data: payload })
+    }
+}
+
+/// One entry of a nested array: attributes validated against the array's
+/// policy.
+#[derive(Clone, Copy)]
+pub(crate) struct AttrSet<'a> {
+    data: &'a [u8],
+}
+
+impl Attrs for AttrSet<'_> {
+    fn get(&self, a: abi::Attr) -> Option<AttrRef<'_>> {
+        let mut rest = self.data;
+        let mut found = None;
+        // The last one wins, as in `nla_parse`.
+        while let Some((ty, payload)) = next_attr(&mut rest) {
+            if ty == a as u16 {
+                found = Some(AttrRef { data: payload });
+            }
+        }
+        found
+    }
+}
+
+impl Attrs for Request<'_> {
+    fn get(&self, a: abi::Attr) -> Option<AttrRef<'_>> {
+        self.attr(a)
+    }
 }
 
 /// A `doit` request: its validated attributes, its namespace, and the way
@@ -432,18 +505,37 @@ fn nla_policy_of(t: abi::AttrType) -> bindings::nla_policy {
         abi::AttrType::String { max } => (bindings::NLA_NUL_STRING, max),
         abi::AttrType::Binary { max } => (bindings::NLA_BINARY, max),
         abi::AttrType::Nested => (bindings::NLA_NESTED, 0),
+        // `Family::new` adds the nested policy.
+        abi::AttrType::NestedArray { .. } => (bindings::NLA_NESTED_ARRAY, abi::ATTR_MAX),
     };
     p.type_ = ty as u8;
     p.len = len;
     p
 }
 
+/// The `nla_policy` table (indexed by attribute number) that accepts the
+/// attributes `list` and rejects every other one.
+fn policy_table(list: &[abi::Attr]) -> Result<KVec<bindings::nla_policy>> {
+    let mut p = KVec::with_capacity(usize::from(abi::ATTR_MAX) + 1, GFP_KERNEL)?;
+    for _ in 0..=abi::ATTR_MAX {
+        // Unlisted attributes stay NLA_UNSPEC, which strict validation
+        // rejects.
+        p.push(bindings::nla_policy::default(), GFP_KERNEL)?;
+    }
+    for a in list {
+        if let Some(slot) = p.get_mut(usize::from(*a as u16)) {
+            *slot = nla_policy_of(a.kind());
+        }
+    }
+    Ok(p)
+}
+
 /// A registered generic netlink family whose requests go to `T`.
 ///
 /// # Invariants
 ///
-/// `raw` points at `ops`, `mcgrps` and the policies in `policies`, which are
-/// never modified while the family exists. While `registered` is true the
+/// `raw` points at `ops`, `mcgrps` and the policies in `policies`, which
+/// point at those in `nested`; none is modified while the family exists. While `registered` is true the
 /// family is registered with genetlink.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Family<T: Handler> {
@@ -451,6 +543,7 @@ pub(crate) struct Family<T: Handler> {
     raw: Opaque<bindings::genl_family>,
     ops: KVec<bindings::genl_ops>,
     policies: KVec<KVec<bindings::nla_policy>>,
+    nested: KVec<KVec<bindings::nla_policy>>,
     mcgrps: KVec<bindings::genl_multicast_group>,
     registered: AtomicBool,
     data: T,
@@ -486,15 +579,20 @@ impl<T: Handler> Family<T> {
         data: T,
     ) -> Result<Arc<Self>> {
         let mut policies = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
+        let mut nested = KVec::new();
         for op in ops {
-            let mut p = KVec::with_capacity(usize::from(abi::ATTR_MAX) + 1, GFP_KERNEL)?;
-            for _ in 0..=abi::ATTR_MAX {
-                // Unlisted attributes stay NLA_UNSPEC, which strict
-                // validation rejects.
-                p.push(bindings::nla_policy::default(), GFP_KERNEL)?;
-            }
+            let mut p = policy_table(abi::policy(op.cmd))?;
             for a in abi::policy(op.cmd) {
-                p[usize::from(*a as u16)] = nla_policy_of(a.kind());
+                if let abi::AttrType::NestedArray { policy } = a.kind() {
+                    let inner = policy_table(policy)?;
+                    // The kernel validates each entry against `inner`,
+                    // whose heap buffer stays put when the vector holding
+                    // it moves.
+                    if let Some(slot) = p.get_mut(usize::from(*a as u16)) {
+                        slot.__bindgen_anon_1.nested_policy = inner.as_ptr();
+                    }
+                    nested.push(inner, GFP_KERNEL)?;
+                }
             }
             policies.push(p, GFP_KERNEL)?;
         }
@@ -540,13 +638,15 @@ impl<T: Handler> Family<T> {
         f.resv_start_op = 1;
         f.mcgrps = mcgrps.as_ptr();
         f.n_mcgrps = 1;
-        // INVARIANT: `f` points into the three vectors moved in below; their
-        // heap buffers do not move with them and are never modified again.
+        // INVARIANT: `f` points into the vectors moved in below (the nested
+        // policies through the top-level ones); their heap buffers do not
+        // move with them and are never modified again.
         Arc::pin_init(
             try_pin_init!(Family {
                 raw: Opaque::new(f),
                 ops: raw_ops,
                 policies,
+                nested,
                 mcgrps,
                 registered: AtomicBool::new(false),
                 data,
