@@ -10,8 +10,10 @@
 #![forbid(unsafe_code)]
 
 use crate::abi;
-use crate::abs::net::{SockAddr, TcpSocket};
+use crate::abs::net::{IpAddr, SockAddr, TcpSocket};
 use crate::proto::keys::params::ConnectionParams;
+use crate::session::Stats;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
@@ -56,12 +58,30 @@ impl ConnState {
     }
 }
 
+/// Where a connection runs and how it is watched and weighted: one path of
+/// the session (a target portal, reached from a source address or over an
+/// interface), fixed for the connection's life.
+pub(crate) struct PathConfig {
+    /// The target portal.
+    pub(crate) portal: SockAddr,
+    /// Local address to bind.
+    pub(crate) source: Option<IpAddr>,
+    /// Interface to bind to, NUL-terminated.
+    pub(crate) iface: Option<KVec<u8>>,
+    /// Seconds between NOP-Out pings on an idle connection (0: none).
+    pub(crate) nop_interval: u32,
+    /// Seconds to wait for a NOP-In.
+    pub(crate) nop_timeout: u32,
+    /// Initial weight (weighted-paths, fail-over-only preference).
+    pub(crate) weight: u32,
+    /// Initially in the standby set.
+    pub(crate) standby: bool,
+}
+
 /// Mutable per-connection state, behind the connection's own lock.
 pub(crate) struct ConnInner {
     /// Life-cycle state.
     pub(crate) state: ConnState,
-    /// The portal this connection logs in to.
-    pub(crate) portal: SockAddr,
 }
 
 /// One connection (slot `cid` of its session).
@@ -69,21 +89,32 @@ pub(crate) struct ConnInner {
 pub(crate) struct Connection {
     /// Connection ID (RFC 7143 §13.4 / §11.12.5), the slot index.
     pub(crate) cid: u16,
+    /// Its path.
+    pub(crate) path: PathConfig,
+    /// Current weight (weighted-paths, fail-over-only preference; CONN_SET).
+    pub(crate) weight: AtomicU32,
+    /// Currently in the standby set (round-robin-with-subset; CONN_SET).
+    pub(crate) standby: AtomicBool,
+    /// This connection's counters (the session's sum them all).
+    pub(crate) stats: Stats,
     /// State, behind this connection's lock.
     #[pin]
     pub(crate) inner: Mutex<ConnInner>,
 }
 
 impl Connection {
-    /// A connection about to log in to `portal`.
-    pub(crate) fn new(cid: u16, portal: SockAddr) -> Result<Arc<Connection>> {
+    /// A connection about to log in over `path`.
+    pub(crate) fn new(cid: u16, path: PathConfig) -> Result<Arc<Connection>> {
         Arc::pin_init(
             pin_init!(Connection {
                 cid,
+                weight: AtomicU32::new(path.weight),
+                standby: AtomicBool::new(path.standby),
+                path,
+                stats: Stats::default(),
                 inner <- kernel::new_mutex!(
                     ConnInner {
                         state: ConnState::LoggingIn,
-                        portal,
                     },
                     "Connection::inner"
                 ),
@@ -103,6 +134,16 @@ impl Connection {
                 None
             }
         }
+    }
+
+    /// Current weight.
+    pub(crate) fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    /// Currently in the standby set.
+    pub(crate) fn is_standby(&self) -> bool {
+        self.standby.load(Ordering::Relaxed)
     }
 
     /// Marks the connection down for `reason`.

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Events on the `events` multicast group (`abi::Cmd::Event`): sessions and
-//! connections going up and down, recovery starting and ending.
+//! connections going up and down, recovery starting and ending, policy and
+//! connection settings changing.
 #![forbid(unsafe_code)]
 
 use crate::abi::{self, Attr, EventKind};
+use crate::abs::genl::MsgWriter;
 use crate::netlink::Control;
 use crate::session::Session;
 use kernel::prelude::*;
@@ -18,6 +20,7 @@ pub(crate) fn emit(
     kind: EventKind,
     cid: Option<u16>,
     reason: &[u8],
+    extra: impl FnOnce(&mut MsgWriter<'_>) -> Result,
 ) {
     let r = ctl.multicast(&sess.net, abi::Cmd::Event, |w| {
         w.put_u8(Attr::Event, kind as u8)?;
@@ -29,7 +32,7 @@ pub(crate) fn emit(
         if !reason.is_empty() {
             w.put_str(Attr::Reason, &reason[..reason.len().min(127)])?;
         }
-        Ok(())
+        extra(w)
     });
     if let Err(e) = r {
         pr_warn!(

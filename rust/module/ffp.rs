@@ -17,8 +17,9 @@
 
 use crate::abs::scsi::{Command, Host, HostByte, HostLimits};
 use crate::abs::workqueue::OwnedQueue;
-use crate::conn::{ConnState, Connection};
-use crate::io::TaskIo;
+use crate::balance::Balancer;
+use crate::conn::{ConnState, Connection, FullFeature};
+use crate::io::{Issue, TaskIo};
 use crate::link::ConnIo;
 use crate::proto::datain::DataInParams;
 use crate::proto::dataout::WriteParams;
@@ -85,8 +86,10 @@ pub(crate) struct IoInner {
     pub(crate) window: CmdWindow,
     pub(crate) tasks: KBox<TaskTable<TASKS>>,
     pub(crate) slots: KVec<CmdSlot>,
-    pub(crate) conns: [Option<Arc<ConnIo>>; MAX_CONNS],
+    pub(crate) conns: crate::balance::Slots,
     pub(crate) tmf: [Option<CtrlWait>; 4],
+    /// Which connection carries each new command.
+    pub(crate) balance: Balancer,
 }
 
 impl IoInner {
@@ -95,10 +98,29 @@ impl IoInner {
         (itt & ((1u32 << TaskTable::<TASKS>::INDEX_BITS) - 1)) as usize
     }
 
-    /// The connection to carry a new command. One connection today; the
-    /// MC/S policy slots in here.
-    pub(crate) fn pick_conn(&self) -> Option<&Arc<ConnIo>> {
-        self.conns.iter().flatten().find(|c| c.is_alive())
+    /// The connection the session's policy chooses for a new command of
+    /// `bytes` bytes.
+    pub(crate) fn pick_conn(&mut self, bytes: u32) -> Option<Arc<ConnIo>> {
+        let slot = self.balance.pick(&self.conns, bytes)?;
+        self.conns.get(slot)?.clone()
+    }
+
+    /// A connection for control traffic (TMF, target reset): a usable one,
+    /// else one being removed but still alive.
+    pub(crate) fn any_conn(&self) -> Option<Arc<ConnIo>> {
+        let live = || self.conns.iter().flatten();
+        live()
+            .find(|c| c.is_usable())
+            .or_else(|| live().find(|c| c.is_alive()))
+            .cloned()
+    }
+
+    /// Commands outstanding on connection `cid`.
+    pub(crate) fn outstanding_on(&self, cid: u16) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.cid == cid && !t.immediate)
+            .count()
     }
 
     /// Applies ExpCmdSN / MaxCmdSN from a target PDU.
@@ -116,6 +138,8 @@ pub(crate) struct IoParams {
     pub(crate) write: WriteParams,
     pub(crate) datain: DataInParams,
     pub(crate) replacement_timeout_ms: u64,
+    /// ErrorRecoveryLevel (Logout requests carry it in the core's encoder).
+    pub(crate) erl: u8,
 }
 
 /// The I/O side of a session.
@@ -163,6 +187,11 @@ impl SessionIo {
         self.epoch.elapsed().as_millis().max(0) as u64
     }
 
+    /// Nanoseconds since the data path started (command latency).
+    pub(crate) fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos().max(0) as u64
+    }
+
     fn new(sess: &Arc<Session>, params: IoParams, window: CmdWindow) -> Result<Arc<Self>> {
         let sid = sess.sid;
         let mut slots = KVec::with_capacity(TASKS, GFP_KERNEL)?;
@@ -180,6 +209,7 @@ impl SessionIo {
         // than built on the stack.
         let tasks = KBox::new(const { TaskTable::<TASKS>::new() }, GFP_KERNEL)?;
         let queue = OwnedQueue::new_reclaim(c"rsiscsi_io", true, true)?;
+        let policy = sess.inner.lock().policy;
         Arc::pin_init(
             pin_init!(SessionIo {
                 sid,
@@ -192,6 +222,7 @@ impl SessionIo {
                         slots,
                         conns: Default::default(),
                         tmf: [None; 4],
+                        balance: Balancer::new(policy),
                     },
                     "SessionIo::inner"
                 ),
@@ -213,7 +244,7 @@ impl SessionIo {
         &self,
         g: &mut IoInner,
         cmd: &mut Command<SessionIo>,
-        cid: u16,
+        issue: Issue,
     ) -> core::result::Result<u32, ()> {
         use crate::abs::scsi::DataDirection as D;
         use crate::proto::task::Direction;
@@ -235,13 +266,13 @@ impl SessionIo {
                 lun,
                 cmd_sn,
                 immediate: false,
-                cid,
+                cid: issue.cid,
                 direction: dir,
                 expected_transfer_length: length,
             })
             .map_err(|_| ())?;
         let p = self.params;
-        match TaskIo::new(cmd_sn, lun, dir, length, p.write, p.datain) {
+        match TaskIo::new(issue, cmd_sn, lun, dir, length, p.write, p.datain) {
             Some(t) => {
                 *cmd.priv_mut() = Some(t);
                 // Consumes the CmdSN checked by `can_send` above.
@@ -273,6 +304,8 @@ impl SessionIo {
             if slot.cmd.is_none() {
                 slot.id = None;
             }
+            let mut cmd = cmd;
+            self.retire(g, &mut cmd);
             return Some(cmd);
         }
         slot.cmd = Some(cmd);
@@ -294,15 +327,52 @@ impl SessionIo {
                 g.tasks.remove(itt);
                 let slot = g.slots.get_mut(idx)?;
                 slot.id = None;
-                return slot.cmd.take();
+                let mut cmd = slot.cmd.take()?;
+                self.retire(g, &mut cmd);
+                return Some(cmd);
             }
             self.returned.wait(g);
         }
     }
 
+    /// Takes a command that left the task table off the policy's and the
+    /// counters' outstanding figures (once: every path out of the table
+    /// calls it).
+    pub(crate) fn retire(&self, g: &mut IoInner, cmd: &mut Command<SessionIo>) {
+        let now = self.now_ns();
+        let Some(t) = cmd.priv_mut().as_mut() else {
+            return;
+        };
+        if t.retired {
+            return;
+        }
+        t.retired = true;
+        let ns = now.saturating_sub(t.issued_ns);
+        let us = u32::try_from(ns / 1000).unwrap_or(u32::MAX);
+        let slot = usize::from(t.cid);
+        g.balance.completed(slot, t.bytes, ns);
+        self.sess.stats.retired(t.bytes, us);
+        if let Some(c) = g.conns.get(slot).and_then(|c| c.as_ref()) {
+            c.conn.stats.retired(t.bytes, us);
+        }
+    }
+
+    /// Counts `cmd` as completed with an error, for the session and the
+    /// connection that carried it.
+    pub(crate) fn count_error(&self, cmd: &Command<SessionIo>) {
+        self.sess.stats.error();
+        let Some(cid) = cmd.priv_ref().as_ref().map(|t| t.cid) else {
+            return;
+        };
+        let conn = self.inner.lock().conns.get(usize::from(cid)).cloned();
+        if let Some(c) = conn.flatten() {
+            c.conn.stats.error();
+        }
+    }
+
     /// Completes `cmd` with `host` and counts it as an error.
     pub(crate) fn fail_cmd(&self, cmd: Command<SessionIo>, host: HostByte) {
-        self.sess.stats.completed(true);
+        self.count_error(&cmd);
         cmd.fail(host);
     }
 
@@ -322,10 +392,14 @@ impl SessionIo {
                 };
                 g.tasks.remove(itt);
                 let idx = IoInner::slot_index(itt);
-                g.slots.get_mut(idx).and_then(|s| {
+                let mut victim = g.slots.get_mut(idx).and_then(|s| {
                     s.id = None;
                     s.cmd.take()
-                })
+                });
+                if let Some(c) = victim.as_mut() {
+                    self.retire(&mut g, c);
+                }
+                victim
             };
             if let Some(c) = victim {
                 self.fail_cmd(c, host);
@@ -333,41 +407,60 @@ impl SessionIo {
         }
     }
 
-    /// The connection `cid` failed: recover, or hold I/O while recovery
-    /// may still happen.
+    /// The connection `cid` failed. Until connection recovery (ERL 2) can
+    /// reassign its tasks, that is a session failure (RFC 7143 §6.1.5 at
+    /// ERL 0 and 1): the other connections are closed too, outstanding
+    /// commands go back to the midlayer, new ones are held, and the
+    /// recovery work reinstates the session on the paths that still work.
+    ///
+    /// A connection being removed whose commands have all completed is
+    /// closing as asked: the removal reports it.
     pub(crate) fn connection_failed(self: &Arc<Self>, cid: u16, reason: &str) {
         let now = self.now_ms();
-        let (none_left, recover, teardown) = {
+        let timeout = self.params.replacement_timeout_ms;
+        let (recover, others) = {
             let mut g = self.inner.lock();
             // Teardown stops every connection and reports them down itself
             // after the logout.
-            let teardown = g.state == IoState::Stopping;
+            if g.state == IoState::Stopping {
+                return;
+            }
+            let slot = usize::from(cid);
+            let closing = g
+                .conns
+                .get(slot)
+                .and_then(|c| c.as_ref())
+                .is_some_and(|c| c.is_closing());
+            if closing && g.outstanding_on(cid) == 0 {
+                return;
+            }
             // The dead ConnIo stays in its slot until recovery or teardown
-            // replaces it, so its work items can finish; `pick_conn` skips it.
-            let none_left = g.pick_conn().is_none();
-            let recover = none_left && g.state == IoState::Running;
+            // replaces it, so its work items can finish; the policy skips
+            // it.
+            g.balance.reset(slot);
+            let recover = g.state == IoState::Running;
             if recover {
-                g.state = if self.params.replacement_timeout_ms == 0 {
+                g.state = if timeout == 0 {
                     IoState::Failed
                 } else {
                     IoState::Recovering {
-                        deadline_ms: now + self.params.replacement_timeout_ms,
+                        deadline_ms: now + timeout,
                     }
                 };
             }
-            (
-                none_left,
-                recover && self.params.replacement_timeout_ms != 0,
-                teardown,
-            )
+            let mut others: crate::balance::Slots = Default::default();
+            for (o, c) in others.iter_mut().zip(g.conns.iter()) {
+                if let Some(c) = c.as_ref().filter(|c| c.cid != cid && c.is_alive()) {
+                    *o = Some(c.clone());
+                }
+            }
+            (recover && timeout != 0, others)
         };
-        if (recover || none_left) && !teardown {
-            self.sess.emit(
-                crate::abi::EventKind::ConnDown,
-                Some(cid),
-                reason.as_bytes(),
-            );
-        }
+        self.sess.emit(
+            crate::abi::EventKind::ConnDown,
+            Some(cid),
+            reason.as_bytes(),
+        );
         if recover {
             self.sess
                 .emit(crate::abi::EventKind::RecoveryStart, None, b"");
@@ -376,12 +469,71 @@ impl SessionIo {
                 .queue()
                 .enqueue::<Arc<SessionIo>, 0>(self.clone());
         }
-        if none_left {
-            // Outstanding commands are retried by the midlayer
-            // (DID_TRANSPORT_DISRUPTED does not count against retries);
-            // new ones are held by queuecommand until the deadline.
-            self.fail_all(HostByte::TransportDisrupted);
+        for o in others.iter().flatten() {
+            o.fail("session recovery: another connection of the session failed");
         }
+        // Outstanding commands are retried by the midlayer
+        // (DID_TRANSPORT_DISRUPTED does not count against retries); new ones
+        // are held by queuecommand until the deadline.
+        self.fail_all(HostByte::TransportDisrupted);
+    }
+
+    /// Hands connection `conn`, just logged in, to the data path: starts
+    /// its work items and puts it in its CID's slot, where the policy sees
+    /// it. `accept` decides, under the data path's lock, whether the session
+    /// still takes connections (`ESHUTDOWN` if not: the connection is
+    /// stopped again and left for the control plane to log out).
+    pub(crate) fn attach(
+        self: &Arc<Self>,
+        conn: &Arc<Connection>,
+        ff: FullFeature,
+        accept: impl FnOnce(&mut IoInner) -> bool,
+    ) -> Result<Arc<ConnIo>> {
+        let (ff, link) = ConnIo::start(self, conn, ff);
+        if let Some(ff) = ff {
+            conn.inner.lock().state = ConnState::FullFeature(ff);
+        }
+        let link = link?;
+        {
+            let mut g = self.inner.lock();
+            if !accept(&mut g) {
+                drop(g);
+                link.stop("session teardown");
+                link.wait_stopped();
+                return Err(ESHUTDOWN);
+            }
+            let slot = usize::from(conn.cid);
+            let g = &mut *g;
+            if let Some(s) = g.conns.get_mut(slot) {
+                *s = Some(link.clone());
+            }
+            g.balance.reset(slot);
+            g.balance.refresh(&g.conns);
+        }
+        link.kick_rx();
+        link.arm_nop();
+        Ok(link)
+    }
+
+    /// Takes connection `cid` out of its slot (removal, recovery), after its
+    /// work items stopped.
+    pub(crate) fn detach(&self, cid: u16) -> Option<Arc<ConnIo>> {
+        let mut g = self.inner.lock();
+        let slot = usize::from(cid);
+        let g = &mut *g;
+        let old = g.conns.get_mut(slot).and_then(Option::take);
+        g.balance.reset(slot);
+        g.balance.refresh(&g.conns);
+        old
+    }
+
+    /// Applies a new policy configuration, or the connections' changed
+    /// weights and standby flags (`None`), to the next command on.
+    pub(crate) fn set_policy(&self, conf: Option<crate::session::PolicyConfig>) {
+        let mut g = self.inner.lock();
+        let g = &mut *g;
+        let conf = conf.unwrap_or(g.balance.conf());
+        g.balance.configure(conf, &g.conns);
     }
 }
 
@@ -407,16 +559,7 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
     );
     let io = SessionIo::new(sess, params, window)?;
     let ff = conn.take_full_feature().ok_or(ENOTCONN)?;
-    let (ff, link) = ConnIo::start(&io, conn.cid, ff, sess);
-    if let Some(ff) = ff {
-        conn.inner.lock().state = ConnState::FullFeature(ff);
-    }
-    let link = link?;
-    if let Some(slot) = io.inner.lock().conns.get_mut(usize::from(conn.cid)) {
-        *slot = Some(link.clone());
-    }
-    link.kick_rx();
-    link.arm_nop();
+    io.attach(conn, ff, |g| g.state == IoState::Running)?;
 
     let lim = HostLimits::from_negotiated(
         TASKS as u32,
@@ -446,6 +589,7 @@ fn io_params(sess: &Session, n: &NegotiatedParams) -> IoParams {
         write: WriteParams::from_negotiated(n),
         datain: DataInParams::from_negotiated(n),
         replacement_timeout_ms: u64::from(sess.cfg.replacement_timeout) * 1000,
+        erl: n.session.error_recovery_level,
     }
 }
 
@@ -469,7 +613,7 @@ pub(crate) fn stop(sess: &Session, io: &Arc<SessionIo>) {
         // `io`, and no callback runs after `remove`.
         drop(h);
     }
-    let conns: [Option<Arc<ConnIo>>; MAX_CONNS] = {
+    let conns: crate::balance::Slots = {
         let mut g = io.inner.lock();
         g.state = IoState::Stopping;
         core::mem::take(&mut g.conns)

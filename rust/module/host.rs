@@ -10,7 +10,7 @@
 
 use crate::abs::scsi::{Busy, Command, CommandId, EhCommand, HostByte, HostOps};
 use crate::ffp::{CmdSlot, CtrlWait, IoInner, IoState, SessionIo};
-use crate::io::{TaskIo, TxStage};
+use crate::io::{Issue, TaskIo, TxStage};
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::pdu::Lun;
 use crate::proto::task::{Direction, NewTask};
@@ -30,6 +30,8 @@ impl HostOps for SessionIo {
 
     fn queue_command(&self, mut cmd: Command<Self>) -> Result<(), Busy<Self>> {
         let now = self.now_ms();
+        let now_ns = self.now_ns();
+        let bytes = cmd.transfer_length();
         let conn = {
             let mut g = self.inner.lock();
             match g.state {
@@ -45,12 +47,23 @@ impl HostOps for SessionIo {
                     return Ok(());
                 }
             }
-            let Some(conn) = g.pick_conn().cloned() else {
+            // The policy's one choice for this command, made under the
+            // session's own lock, without allocating.
+            let Some(conn) = g.pick_conn(bytes) else {
                 return Err(Busy(cmd));
             };
-            let Ok(itt) = self.begin_task(&mut g, &mut cmd, conn.cid) else {
+            let issue = Issue {
+                cid: conn.cid,
+                now_ns,
+            };
+            let Ok(itt) = self.begin_task(&mut g, &mut cmd, issue) else {
                 return Err(Busy(cmd));
             };
+            g.balance.issued(usize::from(conn.cid), bytes);
+            // Counted before the transmit work can see the command, so a
+            // completion never overtakes its issue.
+            self.sess.stats.issued(bytes);
+            conn.conn.stats.issued(bytes);
             if let Some(t) = cmd.priv_mut().as_mut() {
                 t.tx_queued = true;
             }
@@ -63,7 +76,6 @@ impl HostOps for SessionIo {
             conn.ring.lock().push_itt(itt);
             conn
         };
-        self.sess.stats.issued();
         conn.kick_tx();
         Ok(())
     }
@@ -88,7 +100,7 @@ impl HostOps for SessionIo {
 
     fn device_reset(&self, cmd: &EhCommand) -> bool {
         let lun = Lun::from_linux(cmd.lun());
-        let Some(conn) = self.inner.lock().pick_conn().cloned() else {
+        let Some(conn) = self.inner.lock().any_conn() else {
             return false;
         };
         match self.tmf(&conn, TmfRequest::LogicalUnitReset, lun) {
@@ -101,7 +113,7 @@ impl HostOps for SessionIo {
     }
 
     fn target_reset(&self, _cmd: &EhCommand) -> bool {
-        let Some(conn) = self.inner.lock().pick_conn().cloned() else {
+        let Some(conn) = self.inner.lock().any_conn() else {
             return false;
         };
         if let Some(TmfVerdict::Done) = self.tmf(&conn, TmfRequest::TargetWarmReset, Lun::ZERO) {
@@ -132,7 +144,7 @@ impl SessionIo {
             .get(usize::from(t.cid))
             .and_then(|c| c.clone())
             .filter(|c| c.is_alive())
-            .or_else(|| g.pick_conn().cloned())?;
+            .or_else(|| g.any_conn())?;
         Some((t.itt, t.cmd_sn, t.lun, conn))
     }
 
@@ -309,7 +321,7 @@ impl SessionIo {
             match (cmd, fail) {
                 (Some(c), Some(host)) => self.fail_cmd(c, host),
                 (Some(c), None) => {
-                    self.sess.stats.completed(true);
+                    self.count_error(&c);
                     c.release_to_eh();
                 }
                 (None, _) => {}

@@ -47,11 +47,29 @@ pub(crate) struct TaskIo {
     pub(crate) seqs: [Option<PendingSeq>; MAX_R2T + 1],
     /// The ITT is in its connection's transmit queue.
     pub(crate) tx_queued: bool,
+    /// CID of the connection carrying it (the policy's slot).
+    pub(crate) cid: u16,
+    /// Expected transfer length, as the policy and counters account it.
+    pub(crate) bytes: u32,
+    /// Issue time, ns on the session clock (latency).
+    pub(crate) issued_ns: u64,
+    /// Taken off the policy's and counters' outstanding figures already.
+    pub(crate) retired: bool,
+}
+
+/// Where and when a command was issued.
+#[derive(Clone, Copy)]
+pub(crate) struct Issue {
+    /// CID of the connection chosen for it.
+    pub(crate) cid: u16,
+    /// ns on the session clock.
+    pub(crate) now_ns: u64,
 }
 
 impl TaskIo {
     /// State for a new command.
     pub(crate) fn new(
+        issue: Issue,
         cmd_sn: u32,
         lun: Lun,
         dir: Direction,
@@ -77,6 +95,10 @@ impl TaskIo {
             stage: TxStage::Command,
             seqs: [None; MAX_R2T + 1],
             tx_queued: false,
+            cid: issue.cid,
+            bytes: length,
+            issued_ns: issue.now_ns,
+            retired: false,
         };
         if let Some(w) = &t.write {
             let seq = w.unsolicited_sequence();

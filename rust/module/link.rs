@@ -11,7 +11,7 @@
 #![forbid(unsafe_code)]
 
 use crate::abs::net::{SocketEvent, SocketEvents, TcpSocket};
-use crate::conn::FullFeature;
+use crate::conn::{Connection, FullFeature};
 use crate::ffp::{SessionIo, TASKS};
 use crate::proto::keys::params::DigestType;
 use crate::proto::nop::{NopConfig, NopEvent, NopKeeper, NopOutFields};
@@ -19,7 +19,6 @@ use crate::proto::pdu::{Digests, Lun};
 use crate::proto::task::{Direction, NewTask};
 use crate::proto::tmf::TmfRequest;
 use crate::rx::RxState;
-use crate::session::Session;
 use crate::tx::TxScratch;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
@@ -38,6 +37,13 @@ pub(crate) enum Ctrl {
         /// LUN it addresses.
         lun: Lun,
         /// The TMF's ITT.
+        itt: u32,
+    },
+    /// A Logout Request closing connection `cid` (reason 1).
+    Logout {
+        /// The connection to close.
+        cid: u16,
+        /// The request's ITT.
         itt: u32,
     },
 }
@@ -135,6 +141,8 @@ impl SocketEvents for Notifier {
 pub(crate) struct ConnIo {
     /// CID.
     pub(crate) cid: u16,
+    /// The connection this carries (path, weight, counters).
+    pub(crate) conn: Arc<Connection>,
     /// The session's data path.
     pub(crate) io: Arc<SessionIo>,
     /// The connection's socket (shared with the control plane's
@@ -148,6 +156,8 @@ pub(crate) struct ConnIo {
     pub(crate) exp_stat_sn: AtomicU32,
     alive: AtomicBool,
     stopping: AtomicBool,
+    /// Being removed: no new commands, and its close is not a failure.
+    closing: AtomicBool,
     notifier: Arc<Notifier>,
     #[pin]
     pub(crate) ring: SpinLock<TxRing>,
@@ -212,9 +222,8 @@ impl ConnIo {
     /// already, which login never does.
     pub(crate) fn start(
         io: &Arc<SessionIo>,
-        cid: u16,
+        conn: &Arc<Connection>,
         ff: FullFeature,
-        sess: &Session,
     ) -> (Option<FullFeature>, Result<Arc<ConnIo>>) {
         let FullFeature {
             sock,
@@ -246,18 +255,17 @@ impl ConnIo {
             local,
             peer,
         };
-        let r = installed.and_then(|n| Self::build(io, cid, sock, n, params, exp_stat_sn, sess));
+        let r = installed.and_then(|n| Self::build(io, conn, sock, n, params, exp_stat_sn));
         (Some(ff), r)
     }
 
     fn build(
         io: &Arc<SessionIo>,
-        cid: u16,
+        conn: &Arc<Connection>,
         sock: Arc<TcpSocket>,
         notifier: Arc<Notifier>,
         params: crate::proto::keys::params::ConnectionParams,
         exp_stat_sn: u32,
-        sess: &Session,
     ) -> Result<Arc<ConnIo>> {
         let digests = Digests {
             header: params.header_digest == DigestType::Crc32c,
@@ -266,14 +274,15 @@ impl ConnIo {
         let max_recv_dsl = params.max_recv_data_segment_length;
         let rx = RxState::new(max_recv_dsl, exp_stat_sn)?;
         let nop_cfg = NopConfig {
-            interval_ms: u64::from(sess.cfg.nop_interval) * 1000,
-            timeout_ms: u64::from(sess.cfg.nop_timeout) * 1000,
+            interval_ms: u64::from(conn.path.nop_interval) * 1000,
+            timeout_ms: u64::from(conn.path.nop_timeout) * 1000,
         };
         let now = io.now_ms();
         let notifier2 = notifier.clone();
         let c = Arc::pin_init(
             pin_init!(ConnIo {
-                cid,
+                cid: conn.cid,
+                conn: conn.clone(),
                 io: io.clone(),
                 sock,
                 digests,
@@ -281,6 +290,7 @@ impl ConnIo {
                 exp_stat_sn: AtomicU32::new(exp_stat_sn),
                 alive: AtomicBool::new(true),
                 stopping: AtomicBool::new(false),
+                closing: AtomicBool::new(false),
                 notifier: notifier2,
                 ring <- kernel::new_spinlock!(TxRing::new(), "ConnIo::ring"),
                 tx <- kernel::new_mutex!(TxScratch::new(), "ConnIo::tx"),
@@ -301,6 +311,21 @@ impl ConnIo {
     /// Not failed or stopped.
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
+    }
+
+    /// Alive and not being removed: may take new commands.
+    pub(crate) fn is_usable(&self) -> bool {
+        self.is_alive() && !self.is_closing()
+    }
+
+    /// Being removed (CONN_REMOVE).
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Starts (`true`) or calls off (`false`) the connection's removal.
+    pub(crate) fn set_closing(&self, v: bool) {
+        self.closing.store(v, Ordering::Release);
     }
 
     /// Current ExpStatSN.
@@ -409,7 +434,7 @@ impl ConnIo {
         if !self.alive.swap(false, Ordering::AcqRel) {
             return;
         }
-        if !self.stopping.load(Ordering::Acquire) {
+        if !self.stopping.load(Ordering::Acquire) && !self.is_closing() {
             pr_err!(
                 "session {} connection {} failed: {}\n",
                 self.io.sid,

@@ -9,12 +9,12 @@
 //! connection was taken back from it).
 #![forbid(unsafe_code)]
 
-use crate::abs::net::{ConnectSpec, SockAddr, TcpSocket, TcpState};
+use crate::abs::net::{ConnectSpec, TcpSocket, TcpState};
 use crate::abs::random;
-use crate::conn::FullFeature;
+use crate::conn::{FullFeature, PathConfig};
 use crate::proto::chap::{ChapConfig, ChapError, Credentials};
 use crate::proto::hash::Algorithm;
-use crate::proto::keys::params::DigestType;
+use crate::proto::keys::params::{DigestType, SessionParams};
 use crate::proto::login::{
     Auth, InitiatorError, Login, LoginConfig, LoginDone, LoginError, LoginKind, Progress,
     TargetError,
@@ -242,10 +242,10 @@ fn recv_pdu(sock: &TcpSocket, digests: Digests) -> Result<Inbound> {
     Ok(Inbound { bhs, data })
 }
 
-/// Connects to `portal` in the session's namespace, from its source address
-/// or interface if it has one.
-fn connect(sess: &Session, portal: SockAddr) -> Result<TcpSocket, Failure> {
-    let iface = match &sess.cfg.iface {
+/// Connects to `path`'s portal in the session's namespace, from its source
+/// address or interface if it has one.
+fn connect(sess: &Session, path: &PathConfig) -> Result<TcpSocket, Failure> {
+    let iface = match &path.iface {
         Some(v) => Some(
             CStr::from_bytes_with_nul(v)
                 .map_err(|_| fail(EINVAL, format_args!("bad interface name")))?,
@@ -254,8 +254,8 @@ fn connect(sess: &Session, portal: SockAddr) -> Result<TcpSocket, Failure> {
     };
     let spec = ConnectSpec {
         net: &sess.net,
-        peer: portal,
-        source: sess.cfg.source,
+        peer: path.portal,
+        source: path.source,
         iface,
         timeout_ms: CONNECT_TIMEOUT_MS,
     };
@@ -265,9 +265,9 @@ fn connect(sess: &Session, portal: SockAddr) -> Result<TcpSocket, Failure> {
 }
 
 /// One connection login to run (RFC 7143 §6.3).
-pub(crate) struct LoginTarget {
-    /// Where to connect.
-    pub(crate) portal: SockAddr,
+pub(crate) struct LoginTarget<'a> {
+    /// Where to connect, and the NOP settings that size TCP's keepalive.
+    pub(crate) path: &'a PathConfig,
     /// CID of the connection.
     pub(crate) cid: u16,
     /// Leading (a new session, or session reinstatement with the same ISID),
@@ -281,17 +281,47 @@ pub(crate) struct LoginTarget {
     pub(crate) cmd_sn: u32,
 }
 
-/// Logs in the leading connection (CID 0) of `sess` at its configured
-/// portal: connect, then the Login exchange to full feature phase.
-pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), Failure> {
+/// Logs in the leading connection `cid` of `sess` over `path` (a new
+/// session, or its reinstatement with the same ISID): connect, then the
+/// Login exchange to full feature phase.
+pub(crate) fn login_leading(
+    sess: &Session,
+    path: &PathConfig,
+    cid: u16,
+) -> Result<(FullFeature, LoginDone), Failure> {
     login_connection(
         sess,
         &LoginTarget {
-            portal: sess.cfg.portal,
-            cid: 0,
+            path,
+            cid,
             kind: LoginKind::Leading,
             itt: 0,
             cmd_sn: 1,
+        },
+    )
+}
+
+/// Logs connection `cid` over `path` into the running session `sess`
+/// (RFC 7143 §6.3.4: its ISID and TSIH, a CID not in use). `session` is what
+/// the leading login fixed; `itt` one reserved in the session's task table
+/// (ITTs are unique in the session); `cmd_sn` the session's next CmdSN.
+pub(crate) fn login_added(
+    sess: &Session,
+    path: &PathConfig,
+    cid: u16,
+    itt: u32,
+    tsih: u16,
+    session: SessionParams,
+    cmd_sn: u32,
+) -> Result<(FullFeature, LoginDone), Failure> {
+    login_connection(
+        sess,
+        &LoginTarget {
+            path,
+            cid,
+            kind: LoginKind::AddConnection { tsih, session },
+            itt,
+            cmd_sn,
         },
     )
 }
@@ -302,10 +332,10 @@ pub(crate) fn login_leading(sess: &Session) -> Result<(FullFeature, LoginDone), 
 /// connections need no userspace round trip).
 pub(crate) fn login_connection(
     sess: &Session,
-    t: &LoginTarget,
+    t: &LoginTarget<'_>,
 ) -> Result<(FullFeature, LoginDone), Failure> {
     let nomem = |_| fail(ENOMEM, format_args!("out of memory"));
-    let sock = connect(sess, t.portal)?;
+    let sock = connect(sess, t.path)?;
 
     let mut challenge = [0u8; CHAP_CHALLENGE_LEN];
     random::fill(&mut challenge);
@@ -373,11 +403,11 @@ pub(crate) fn login_connection(
                 // idle dead path is probed, and unacknowledged data fails
                 // the connection instead of waiting for retransmissions to
                 // give up (minutes).
-                let idle = sess.cfg.nop_interval.max(MIN_LIVENESS_S);
-                let grace = sess.cfg.nop_timeout.max(MIN_LIVENESS_S);
+                let idle = t.path.nop_interval.max(MIN_LIVENESS_S);
+                let grace = t.path.nop_timeout.max(MIN_LIVENESS_S);
                 sock.set_keepalive(idle, (idle + grace).saturating_mul(1000))
                     .map_err(|e| tcp_failure(e, "keepalive"))?;
-                let peer = sock.peer_addr().unwrap_or(t.portal);
+                let peer = sock.peer_addr().unwrap_or(t.path.portal);
                 let local = sock.local_addr();
                 let sock = kernel::sync::Arc::new(sock, GFP_KERNEL)
                     .map_err(|_| fail(ENOMEM, format_args!("out of memory")))?;

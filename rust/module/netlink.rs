@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The generic netlink control interface (`abi`): SESSION_CREATE,
-//! SESSION_DESTROY, SESSION_GET, and the registry of sessions per network
-//! namespace.
+//! SESSION_DESTROY, SESSION_GET, CONN_ADD, CONN_REMOVE, SESSION_SET,
+//! CONN_SET, and the registry of sessions per network namespace.
 #![forbid(unsafe_code)]
 
 use crate::abi::{self, Attr, Cmd};
-use crate::abs::genl::{AttrRef, Dump, Family, Handler, MsgWriter, Net, OpSpec, Request};
+use crate::abs::genl::{AttrRef, Attrs, Dump, Family, Handler, MsgWriter, Net, OpSpec, Request};
 use crate::abs::net::{IpAddr, SockAddr};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
-use crate::conn::{ConnState, Connection};
+use crate::conn::{ConnState, Connection, PathConfig};
 use crate::login::{self, Failure};
 use crate::proto::keys::params::{DigestPref, DigestType, InitiatorParams};
 use crate::proto::login::{Isid, LoginDone};
-use crate::session::{ChapCred, Session, SessionConfig};
+use crate::session::{ChapCred, PolicyConfig, Session, SessionConfig};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow, CondVar, Mutex};
@@ -29,7 +29,7 @@ const DEFAULT_REPLACEMENT_TIMEOUT: u32 = 120;
 const DEFAULT_NOP_INTERVAL: u32 = 5;
 const DEFAULT_NOP_TIMEOUT: u32 = 5;
 
-const OPS: [OpSpec; 3] = [
+const OPS: [OpSpec; 7] = [
     OpSpec {
         cmd: Cmd::SessionCreate,
         dump: false,
@@ -42,7 +42,26 @@ const OPS: [OpSpec; 3] = [
         cmd: Cmd::SessionGet,
         dump: true,
     },
+    OpSpec {
+        cmd: Cmd::ConnAdd,
+        dump: false,
+    },
+    OpSpec {
+        cmd: Cmd::ConnRemove,
+        dump: false,
+    },
+    OpSpec {
+        cmd: Cmd::SessionSet,
+        dump: false,
+    },
+    OpSpec {
+        cmd: Cmd::ConnSet,
+        dump: false,
+    },
 ];
+
+/// Weight of a path that does not give one.
+const DEFAULT_WEIGHT: u32 = 1;
 
 /// Every session of the module, and the queue their control work runs on.
 pub(crate) struct Registry {
@@ -164,7 +183,7 @@ fn digest_pref(a: Option<AttrRef<'_>>) -> Result<DigestPref> {
     })
 }
 
-fn parse_create(req: &mut Request<'_>) -> Result<SessionConfig> {
+fn parse_create(req: &mut Request<'_>) -> Result<Create> {
     let need = |req: &mut Request<'_>, a: Attr, name: &str| -> Result<KVec<u8>> {
         match req.attr(a) {
             Some(v) if !v.str_bytes().is_empty() => owned(v.str_bytes()),
@@ -183,33 +202,6 @@ fn parse_create(req: &mut Request<'_>) -> Result<SessionConfig> {
         .attr(Attr::InitiatorAlias)
         .map(|a| owned(a.str_bytes()))
         .transpose()?;
-    let ip = match req
-        .attr(Attr::PortalAddr)
-        .map(|a| IpAddr::from_bytes(a.bytes()))
-    {
-        Some(Some(ip)) => ip,
-        Some(None) => return Err(err_msg(req, EINVAL, "portal address must be 4 or 16 bytes")),
-        None => return Err(err_msg(req, EINVAL, "missing portal address")),
-    };
-    let port = req
-        .attr(Attr::PortalPort)
-        .map_or(abi::DEFAULT_PORT, |a| a.u16());
-    let source = match req
-        .attr(Attr::SourceAddr)
-        .map(|a| IpAddr::from_bytes(a.bytes()))
-    {
-        Some(Some(ip)) => Some(ip),
-        Some(None) => return Err(err_msg(req, EINVAL, "source address must be 4 or 16 bytes")),
-        None => None,
-    };
-    let iface = match req.attr(Attr::Iface) {
-        Some(a) => {
-            let mut v = owned(a.str_bytes())?;
-            v.push(0, GFP_KERNEL)?;
-            Some(v)
-        }
-        None => None,
-    };
     let cred = |req: &Request<'_>, u: Attr, s: Attr| -> Result<Option<ChapCred>> {
         match (req.attr(u), req.attr(s)) {
             (Some(u), Some(s)) => Ok(Some(ChapCred {
@@ -270,22 +262,114 @@ fn parse_create(req: &mut Request<'_>) -> Result<SessionConfig> {
             "negotiation proposal out of range (RFC 7143 section 13)",
         ));
     }
-    Ok(SessionConfig {
+    let nop_interval = n32(req.attr(Attr::NopInterval), DEFAULT_NOP_INTERVAL);
+    let nop_timeout = n32(req.attr(Attr::NopTimeout), DEFAULT_NOP_TIMEOUT);
+    let lead = parse_path(&*req, nop_interval, nop_timeout).map_err(|m| err_msg(req, EINVAL, m))?;
+    let mut paths = KVec::new();
+    let mut bad = None;
+    if let Some(list) = req.attr(Attr::Paths) {
+        for (i, e) in list.entries().enumerate() {
+            if i + 1 >= crate::session::MAX_CONNS {
+                bad = Some((EUSERS, "more paths than MAX_CONNS (8) connections"));
+                break;
+            }
+            match parse_path(&e, nop_interval, nop_timeout) {
+                Ok(p) => paths.push(p, GFP_KERNEL)?,
+                Err(m) => {
+                    bad = Some((EINVAL, m));
+                    break;
+                }
+            }
+        }
+    }
+    if let Some((e, m)) = bad {
+        return Err(err_msg(req, e, m));
+    }
+    let policy = PolicyConfig {
+        kind: match req
+            .attr(Attr::Policy)
+            .map(|a| abi::PolicyKind::from_u8(a.u8()))
+        {
+            None => abi::PolicyKind::RoundRobin,
+            Some(Some(k)) => k,
+            Some(None) => return Err(err_msg(req, EINVAL, "unknown policy")),
+        },
+        failback: b(req.attr(Attr::Failback), false),
+    };
+    let cfg = SessionConfig {
         target,
         initiator,
         alias,
-        portal: SockAddr { ip, port },
-        source,
-        iface,
+        portal: lead.portal,
         chap,
         mutual,
         params,
-        nop_interval: n32(req.attr(Attr::NopInterval), DEFAULT_NOP_INTERVAL),
-        nop_timeout: n32(req.attr(Attr::NopTimeout), DEFAULT_NOP_TIMEOUT),
+        nop_interval,
+        nop_timeout,
         replacement_timeout: n32(
             req.attr(Attr::ReplacementTimeout),
             DEFAULT_REPLACEMENT_TIMEOUT,
         ),
+    };
+    Ok(Create {
+        cfg,
+        policy,
+        lead,
+        paths,
+    })
+}
+
+/// A parsed SESSION_CREATE.
+struct Create {
+    cfg: SessionConfig,
+    policy: PolicyConfig,
+    lead: PathConfig,
+    paths: KVec<PathConfig>,
+}
+
+/// The path attributes of `a` (flat in SESSION_CREATE and CONN_ADD, or one
+/// `Paths` entry); NOP settings default to the session's.
+fn parse_path(
+    a: &impl Attrs,
+    nop_interval: u32,
+    nop_timeout: u32,
+) -> core::result::Result<PathConfig, &'static str> {
+    let ip = match a
+        .get(Attr::PortalAddr)
+        .map(|a| IpAddr::from_bytes(a.bytes()))
+    {
+        Some(Some(ip)) => ip,
+        Some(None) => return Err("portal address must be 4 or 16 bytes"),
+        None => return Err("missing portal address"),
+    };
+    let port = a
+        .get(Attr::PortalPort)
+        .map_or(abi::DEFAULT_PORT, |a| a.u16());
+    let source = match a
+        .get(Attr::SourceAddr)
+        .map(|a| IpAddr::from_bytes(a.bytes()))
+    {
+        Some(Some(ip)) => Some(ip),
+        Some(None) => return Err("source address must be 4 or 16 bytes"),
+        None => None,
+    };
+    let iface = match a.get(Attr::Iface) {
+        Some(i) => {
+            let mut v = owned(i.str_bytes()).map_err(|_| "out of memory")?;
+            v.push(0, GFP_KERNEL).map_err(|_| "out of memory")?;
+            Some(v)
+        }
+        None => None,
+    };
+    let n32 = |x: Attr, d: u32| a.get(x).map_or(d, |v| v.u32());
+    Ok(PathConfig {
+        portal: SockAddr { ip, port },
+        source,
+        iface,
+        nop_interval: n32(Attr::NopInterval, nop_interval),
+        nop_timeout: n32(Attr::NopTimeout, nop_timeout),
+        weight: n32(Attr::Weight, DEFAULT_WEIGHT),
+        standby: a.get(Attr::Standby).is_some_and(|v| v.u8() != 0),
     })
 }
 
@@ -299,6 +383,15 @@ fn new_isid() -> Isid {
 }
 
 impl Registry {
+    /// Session `sid` of namespace `net`.
+    fn find(&self, net: &Net, sid: u32) -> Option<Arc<Session>> {
+        self.sessions
+            .lock()
+            .iter()
+            .find(|s| s.sid == sid && s.net.id() == net.id())
+            .cloned()
+    }
+
     fn remove(&self, sid: u32) -> Option<Arc<Session>> {
         let mut g = self.sessions.lock();
         let i = g.iter().position(|s| s.sid == sid)?;
@@ -322,7 +415,12 @@ impl Registry {
 }
 
 fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
-    let cfg = parse_create(req)?;
+    let Create {
+        cfg,
+        policy,
+        lead,
+        paths,
+    } = parse_create(req)?;
     let net = req.net();
     let reg = ctl.data();
     let (sess, lead) = {
@@ -334,12 +432,12 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
             return Err(err_msg(req, EEXIST, "session exists"));
         }
         let sid = reg.next_sid.fetch_add(1, Ordering::Relaxed);
-        let (sess, lead) = Session::new(sid, net, new_isid(), cfg, ctl.into())?;
+        let (sess, lead) = Session::new(sid, net, new_isid(), cfg, policy, lead, ctl.into())?;
         g.push(sess.clone(), GFP_KERNEL)?;
         (sess, lead)
     };
-    let s2 = sess.clone();
-    let r = on_wq(&ctl, move || login::login_leading(&s2));
+    let (s2, l2) = (sess.clone(), lead.clone());
+    let r = on_wq(&ctl, move || login::login_leading(&s2, &l2.path, l2.cid));
     let r = match r {
         Ok(r) => r,
         Err(e) => {
@@ -347,11 +445,8 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
             return Err(e);
         }
     };
-    match r {
-        Ok((ff, done)) => {
-            finish_login(&sess, &lead, ff, done);
-            req.reply(Cmd::SessionCreate, |w| w.put_u32(Attr::Sid, sess.sid))
-        }
+    let (ff, done) = match r {
+        Ok(v) => v,
         Err(f) => {
             reg.remove(sess.sid);
             lead.set_down("login failed");
@@ -361,9 +456,47 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
                 core::str::from_utf8(f.msg.as_bytes()).unwrap_or("?")
             );
             req.set_error(f.msg.as_bytes());
-            Err(f.err)
+            return Err(f.err);
         }
+    };
+    finish_login(&sess, &lead, ff, done);
+    // The request is all or nothing: a path that does not log in takes the
+    // session down with it, and the message says which one.
+    for (i, path) in paths.into_iter().enumerate() {
+        let s2 = sess.clone();
+        let r = on_wq(&ctl, move || crate::mcs::add(&s2, path));
+        let f = match r {
+            Ok(Ok(_)) => continue,
+            Ok(Err(f)) => f,
+            Err(e) => Failure {
+                err: e,
+                msg: login::Msg::from_str("out of memory"),
+            },
+        };
+        let mut m = login::Msg::from_str("");
+        let _ = core::fmt::Write::write_fmt(
+            &mut m,
+            format_args!(
+                "path {}: {}",
+                i + 1,
+                core::str::from_utf8(f.msg.as_bytes()).unwrap_or("?")
+            ),
+        );
+        pr_info!(
+            "rsiscsi: session {}: {}\n",
+            sess.sid,
+            core::str::from_utf8(m.as_bytes()).unwrap_or("?")
+        );
+        if let Some(s) = reg.remove(sess.sid) {
+            let _ = run_teardown(&ctl, s);
+        }
+        req.set_error(m.as_bytes());
+        return Err(f.err);
     }
+    // Last: SESSION_DESTROY leaves a session alone until it is settled (see
+    // `Registry::take_settled`).
+    sess.inner.lock().state = abi::SessionState::LoggedIn;
+    req.reply(Cmd::SessionCreate, |w| w.put_u32(Attr::Sid, sess.sid))
 }
 
 /// Records a successful leading login and announces it. The connection
@@ -397,9 +530,6 @@ fn finish_login(
             e
         ),
     }
-    // Last: SESSION_DESTROY leaves a session alone until it is settled (see
-    // `Registry::take_settled`).
-    sess.inner.lock().state = abi::SessionState::LoggedIn;
 }
 
 /// Logs `sess` out on a work item and waits; marks its connections down.
@@ -482,6 +612,133 @@ fn session_destroy(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result
     }
 }
 
+/// The session a connection or policy request names, claimed for that one
+/// change: `ENOENT` if there is none in the caller's namespace, `EBUSY` while
+/// it logs in or out or another change runs.
+fn claimed_session(ctl: &Control, req: &mut Request<'_>) -> Result<Arc<Session>> {
+    let Some(sid) = req.attr(Attr::Sid).map(|a| a.u32()) else {
+        return Err(err_msg(req, EINVAL, "missing session id"));
+    };
+    let Some(sess) = ctl.data().find(&req.net(), sid) else {
+        return Err(err_msg(req, ENOENT, "no such session"));
+    };
+    if sess.inner.lock().state != abi::SessionState::LoggedIn {
+        return Err(err_msg(req, EBUSY, "session not logged in"));
+    }
+    Ok(sess)
+}
+
+fn busy(req: &mut Request<'_>) -> Error {
+    err_msg(req, EBUSY, "another change to this session is running")
+}
+
+fn conn_add(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
+    let sess = claimed_session(&ctl, req)?;
+    let path = parse_path(&*req, sess.cfg.nop_interval, sess.cfg.nop_timeout)
+        .map_err(|m| err_msg(req, EINVAL, m))?;
+    let Some(_claim) = sess.try_control() else {
+        return Err(busy(req));
+    };
+    let s2 = sess.clone();
+    match on_wq(&ctl, move || crate::mcs::add(&s2, path))? {
+        Ok(cid) => req.reply(Cmd::ConnAdd, |w| {
+            w.put_u32(Attr::Sid, sess.sid)?;
+            w.put_u16(Attr::Cid, cid)
+        }),
+        Err(f) => {
+            req.set_error(f.msg.as_bytes());
+            Err(f.err)
+        }
+    }
+}
+
+fn conn_remove(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
+    let sess = claimed_session(&ctl, req)?;
+    let Some(cid) = req.attr(Attr::Cid).map(|a| a.u16()) else {
+        return Err(err_msg(req, EINVAL, "missing connection id"));
+    };
+    let Some(_claim) = sess.try_control() else {
+        return Err(busy(req));
+    };
+    let s2 = sess.clone();
+    match on_wq(&ctl, move || crate::mcs::remove(&s2, cid))? {
+        Ok(()) => Ok(()),
+        Err(f) => {
+            req.set_error(f.msg.as_bytes());
+            Err(f.err)
+        }
+    }
+}
+
+fn session_set(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
+    let sess = claimed_session(&ctl, req)?;
+    let kind = match req
+        .attr(Attr::Policy)
+        .map(|a| abi::PolicyKind::from_u8(a.u8()))
+    {
+        Some(Some(k)) => k,
+        Some(None) => return Err(err_msg(req, EINVAL, "unknown policy")),
+        None => return Err(err_msg(req, EINVAL, "missing policy")),
+    };
+    let failback = req.attr(Attr::Failback).map(|a| a.u8() != 0);
+    let Some(_claim) = sess.try_control() else {
+        return Err(busy(req));
+    };
+    let conf = {
+        let mut g = sess.inner.lock();
+        g.policy = PolicyConfig {
+            kind,
+            failback: failback.unwrap_or(g.policy.failback),
+        };
+        g.policy
+    };
+    let io = sess.inner.lock().data_path.clone();
+    if let Some(io) = io {
+        io.set_policy(Some(conf));
+    }
+    pr_info!(
+        "rsiscsi: session {}: policy {}{}\n",
+        sess.sid,
+        conf.kind.name(),
+        if conf.failback { " with failback" } else { "" }
+    );
+    sess.emit_with(abi::EventKind::PolicyChanged, None, |w| {
+        w.put_u8(Attr::Policy, conf.kind as u8)?;
+        w.put_u8(Attr::Failback, u8::from(conf.failback))
+    });
+    Ok(())
+}
+
+fn conn_set(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
+    let sess = claimed_session(&ctl, req)?;
+    let Some(cid) = req.attr(Attr::Cid).map(|a| a.u16()) else {
+        return Err(err_msg(req, EINVAL, "missing connection id"));
+    };
+    let weight = req.attr(Attr::Weight).map(|a| a.u32());
+    let standby = req.attr(Attr::Standby).map(|a| a.u8() != 0);
+    let Some(_claim) = sess.try_control() else {
+        return Err(busy(req));
+    };
+    let Some(conn) = sess.connection(cid) else {
+        return Err(err_msg(req, ENOENT, "no such connection"));
+    };
+    if let Some(w) = weight {
+        conn.weight.store(w, Ordering::Relaxed);
+    }
+    if let Some(s) = standby {
+        conn.standby.store(s, Ordering::Relaxed);
+    }
+    let io = sess.inner.lock().data_path.clone();
+    if let Some(io) = io {
+        io.set_policy(None);
+    }
+    sess.emit_with(abi::EventKind::ConnChanged, Some(cid), |w| {
+        w.put_u32(Attr::Weight, conn.weight())?;
+        w.put_u8(Attr::Standby, u8::from(conn.is_standby()))
+    });
+    Ok(())
+}
+
 fn digest_abi(d: DigestType) -> u8 {
     match d {
         DigestType::None => abi::Digest::None as u8,
@@ -494,7 +751,16 @@ fn put_addr(w: &mut MsgWriter<'_>, a: Attr, p: Attr, sa: &SockAddr) -> Result {
     w.put_u16(p, sa.port)
 }
 
+fn put_stats(w: &mut MsgWriter<'_>, st: &crate::session::StatsSnapshot) -> Result {
+    w.put_u64(Attr::StatCmds, st.cmds)?;
+    w.put_u64(Attr::StatTxBytes, st.tx_bytes)?;
+    w.put_u64(Attr::StatRxBytes, st.rx_bytes)?;
+    w.put_u64(Attr::StatErrors, st.errors)?;
+    w.put_u32(Attr::StatOutstanding, st.outstanding)
+}
+
 fn put_conn(w: &mut MsgWriter<'_>, c: &Connection) -> Result {
+    let st = c.stats.snapshot();
     let g = c.inner.lock();
     w.nest(Attr::Conn, |w| {
         w.put_u16(Attr::Cid, c.cid)?;
@@ -511,12 +777,24 @@ fn put_conn(w: &mut MsgWriter<'_>, c: &Connection) -> Result {
                 w.put_u32(Attr::MaxXmitDsl, ff.params.max_xmit_data_segment_length)?;
             }
             ConnState::Down { reason } => {
-                put_addr(w, Attr::PortalAddr, Attr::PortalPort, &g.portal)?;
+                put_addr(w, Attr::PortalAddr, Attr::PortalPort, &c.path.portal)?;
                 w.put_str(Attr::Reason, reason.as_bytes())?;
             }
-            _ => put_addr(w, Attr::PortalAddr, Attr::PortalPort, &g.portal)?,
+            _ => put_addr(w, Attr::PortalAddr, Attr::PortalPort, &c.path.portal)?,
         }
-        Ok(())
+        if let Some(src) = &c.path.source {
+            w.put_bytes(Attr::SourceAddr, src.bytes())?;
+        }
+        if let Some(i) = &c.path.iface {
+            w.put_str(Attr::Iface, i.strip_suffix(&[0]).unwrap_or(i))?;
+        }
+        w.put_u32(Attr::NopInterval, c.path.nop_interval)?;
+        w.put_u32(Attr::NopTimeout, c.path.nop_timeout)?;
+        w.put_u32(Attr::Weight, c.weight())?;
+        w.put_u8(Attr::Standby, u8::from(c.is_standby()))?;
+        put_stats(w, &st)?;
+        w.put_u64(Attr::StatOutstandingBytes, st.outstanding_bytes)?;
+        w.put_u32(Attr::StatLatencyUs, st.latency_us)
     })
 }
 
@@ -529,9 +807,9 @@ fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
     w.put_u32(Attr::ReplacementTimeout, s.cfg.replacement_timeout)?;
     w.put_u32(Attr::NopInterval, s.cfg.nop_interval)?;
     w.put_u32(Attr::NopTimeout, s.cfg.nop_timeout)?;
-    let (state, tsih, tpgt, neg) = {
+    let (state, tsih, tpgt, neg, policy) = {
         let g = s.inner.lock();
-        (g.state, g.tsih, g.tpgt, g.negotiated)
+        (g.state, g.tsih, g.tpgt, g.negotiated, g.policy)
     };
     let stats = s.stats.snapshot();
     w.put_u8(Attr::SessionState, state as u8)?;
@@ -549,11 +827,11 @@ fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
         w.put_u16(Attr::DefaultTime2Wait, p.default_time2wait)?;
         w.put_u16(Attr::DefaultTime2Retain, p.default_time2retain)?;
     }
-    w.put_u64(Attr::StatCmds, stats.cmds)?;
-    w.put_u64(Attr::StatTxBytes, stats.tx_bytes)?;
-    w.put_u64(Attr::StatRxBytes, stats.rx_bytes)?;
-    w.put_u64(Attr::StatErrors, stats.errors)?;
-    w.put_u32(Attr::StatOutstanding, stats.outstanding)?;
+    w.put_u8(Attr::Policy, policy.kind as u8)?;
+    w.put_u8(Attr::Failback, u8::from(policy.failback))?;
+    put_stats(w, &stats)?;
+    w.put_u64(Attr::StatOutstandingBytes, stats.outstanding_bytes)?;
+    w.put_u32(Attr::StatLatencyUs, stats.latency_us)?;
     for c in s.connections().iter() {
         put_conn(w, c)?;
     }
@@ -592,6 +870,10 @@ impl Handler for Registry {
         match req.cmd() {
             Cmd::SessionCreate => session_create(family, req),
             Cmd::SessionDestroy => session_destroy(family, req),
+            Cmd::ConnAdd => conn_add(family, req),
+            Cmd::ConnRemove => conn_remove(family, req),
+            Cmd::SessionSet => session_set(family, req),
+            Cmd::ConnSet => conn_set(family, req),
             _ => Err(EOPNOTSUPP),
         }
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Session recovery (RFC 7143 §6.3 at ErrorRecoveryLevel 0, the fallback at
-//! any level): when the last connection failed, log in again with the same
-//! ISID (the target reinstates the session), put the new connection in the
-//! old one's slot and let the held I/O flow. Commands outstanding at the
+//! any level, until connection recovery lands): when a connection failed
+//! and the session with it, log in again with the same ISID on the first
+//! path that works (the target reinstates the session), add the other
+//! connections back on their paths and let the held I/O flow. Commands outstanding at the
 //! failure were handed back to the midlayer for retry; new ones are held
 //! (HOST_BUSY) until the new connection is up or ReplacementTimeout passes,
 //! after which they fail with `DID_TRANSPORT_FAILFAST` while the login keeps
@@ -11,11 +12,11 @@
 
 use crate::abi::EventKind;
 use crate::abs::scsi::HostByte;
-use crate::conn::ConnState;
-use crate::ffp::{IoState, SessionIo};
-use crate::link::ConnIo;
+use crate::ffp::{IoState, SessionIo, MAX_CONNS};
 use crate::login;
+use crate::mcs;
 use crate::proto::seq::CmdWindow;
+use crate::session::Session;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::time::Delta;
@@ -27,18 +28,13 @@ const RETRY_MS: i64 = 1000;
 /// replacement timeout passes or the session is torn down.
 pub(crate) fn run(io: &Arc<SessionIo>) {
     let sess = io.sess.clone();
-    // The failed connection's slot: CID 0 today (one connection).
-    let cid = 0u16;
-    // Its work items see it dead and stop; wait for the liveness timer and
-    // cut the socket callbacks before a new connection takes the slot.
-    let old = io
-        .inner
-        .lock()
-        .conns
-        .get_mut(usize::from(cid))
-        .and_then(|c| c.take());
-    if let Some(old) = old {
-        old.wait_stopped();
+    // Every connection was failed: their work items see that and stop; wait
+    // for the liveness timers and cut the socket callbacks before new
+    // connections take the slots.
+    for cid in 0..MAX_CONNS as u16 {
+        if let Some(old) = io.detach(cid) {
+            old.wait_stopped();
+        }
     }
     let mut attempt = 0u32;
     loop {
@@ -49,55 +45,20 @@ pub(crate) fn run(io: &Arc<SessionIo>) {
             IoState::Running | IoState::Stopping => return,
         }
         attempt += 1;
-        match login::login_leading(&sess) {
-            Ok((ff, done)) => {
-                {
-                    let mut g = sess.inner.lock();
-                    g.tsih = done.tsih;
-                    g.negotiated = Some(done.negotiated);
-                    g.window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
-                }
-                let Some(conn) = sess.connections().into_iter().find(|c| c.cid == cid) else {
-                    return;
-                };
-                let (ff, link) = ConnIo::start(io, cid, ff, &sess);
-                if let Some(ff) = ff {
-                    conn.inner.lock().state = ConnState::FullFeature(ff);
-                }
-                let Ok(link) = link else {
-                    pr_err!(
-                        "session {}: recovery: the new connection failed to start\n",
-                        io.sid
-                    );
-                    continue;
-                };
-                {
-                    let mut g = io.inner.lock();
-                    if !matches!(g.state, IoState::Recovering { .. } | IoState::Failed) {
-                        // Torn down meanwhile: the control plane logs the
-                        // new connection out.
-                        drop(g);
-                        link.stop("session teardown");
-                        link.wait_stopped();
-                        return;
-                    }
-                    g.window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
-                    if let Some(slot) = g.conns.get_mut(usize::from(cid)) {
-                        *slot = Some(link.clone());
-                    }
-                    g.state = IoState::Running;
-                }
-                link.kick_rx();
-                link.arm_nop();
+        match reinstate(io, &sess) {
+            Ok(Some(up)) => {
                 pr_info!(
-                    "session {}: recovered after {} login attempt(s)\n",
+                    "session {}: recovered after {} login attempt(s), {} connection(s)\n",
                     io.sid,
-                    attempt
+                    attempt,
+                    up
                 );
-                sess.emit(EventKind::ConnUp, Some(cid), b"");
                 sess.emit(EventKind::RecoveryEnd, None, b"recovered");
                 return;
             }
+            // Torn down meanwhile: the control plane logs the connections
+            // out.
+            Ok(None) => return,
             Err(f) => {
                 if attempt == 1 || attempt % 30 == 0 {
                     pr_info!(
@@ -115,6 +76,97 @@ pub(crate) fn run(io: &Arc<SessionIo>) {
             }
         }
     }
+}
+
+/// One attempt: a leading login (same ISID, so the target reinstates the
+/// session) on the first connection's path that works, then every other
+/// connection added back on its own path. Returns how many connections
+/// are up, `None` if the session was torn down meanwhile.
+fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, login::Failure> {
+    let conns = sess.connections();
+    let mut last = None;
+    let mut lead = None;
+    for c in conns.iter() {
+        match login::login_leading(sess, &c.path, c.cid) {
+            Ok(r) => {
+                lead = Some((c.clone(), r));
+                break;
+            }
+            Err(f) => last = Some(f),
+        }
+    }
+    let Some((conn, (ff, done))) = lead else {
+        return Err(last.unwrap_or(login::Failure {
+            err: ENOTCONN,
+            msg: login::Msg::from_str("no connection to log in"),
+        }));
+    };
+    {
+        let mut g = sess.inner.lock();
+        g.tsih = done.tsih;
+        g.negotiated = Some(done.negotiated);
+        g.window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
+    }
+    let window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
+    let attached = io.attach(&conn, ff, |g| {
+        let ok = matches!(g.state, IoState::Recovering { .. } | IoState::Failed);
+        if ok {
+            g.window = window;
+        }
+        ok
+    });
+    match attached {
+        Ok(_) => {}
+        Err(e) if e == ESHUTDOWN => return Ok(None),
+        Err(e) => {
+            pr_err!(
+                "session {}: recovery: the new connection failed to start\n",
+                io.sid
+            );
+            return Err(login::Failure {
+                err: e,
+                msg: login::Msg::from_str("the new connection failed to start"),
+            });
+        }
+    }
+    sess.emit(EventKind::ConnUp, Some(conn.cid), b"");
+    let mut up = 1;
+    for c in conns.iter().filter(|c| c.cid != conn.cid) {
+        let r = mcs::login_into(io, sess, c).and_then(|(ff, _)| {
+            io.attach(c, ff, |g| {
+                matches!(g.state, IoState::Recovering { .. } | IoState::Failed)
+            })
+            .map_err(|e| login::Failure {
+                err: e,
+                msg: login::Msg::from_str("the connection failed to start"),
+            })
+        });
+        match r {
+            Ok(_) => {
+                up += 1;
+                sess.emit(EventKind::ConnUp, Some(c.cid), b"");
+            }
+            Err(f) => {
+                if let Some(ff) = c.take_full_feature() {
+                    ff.sock.shutdown();
+                }
+                c.set_down("recovery: login failed");
+                pr_info!(
+                    "session {}: recovery: connection {} stays down: {}\n",
+                    io.sid,
+                    c.cid,
+                    core::str::from_utf8(f.msg.as_bytes()).unwrap_or("?")
+                );
+                sess.emit(EventKind::ConnDown, Some(c.cid), f.msg.as_bytes());
+            }
+        }
+    }
+    let mut g = io.inner.lock();
+    if !matches!(g.state, IoState::Recovering { .. } | IoState::Failed) {
+        return Ok(None);
+    }
+    g.state = IoState::Running;
+    Ok(Some(up))
 }
 
 fn give_up(io: &Arc<SessionIo>) {

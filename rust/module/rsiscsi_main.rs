@@ -15,6 +15,7 @@ pub mod proto;
 pub mod abi;
 
 mod abs;
+mod balance;
 mod conn;
 mod events;
 mod ffp;
@@ -22,6 +23,7 @@ mod host;
 mod io;
 mod link;
 mod login;
+mod mcs;
 mod netlink;
 mod recover;
 mod rx;

@@ -108,6 +108,7 @@ fn read(c: &ConnIo, buf: &mut [u8]) -> core::result::Result<Read, Fault> {
         Ok(0) => Err("the target closed the connection"),
         Ok(n) => {
             c.io.sess.stats.received(n as u64);
+            c.conn.stats.received(n as u64);
             Ok(Read::Some(n))
         }
         Err(e) if e == EAGAIN => Ok(Read::Empty),
@@ -196,6 +197,7 @@ fn step(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<bool, Fault> 
                 Ok(0) => return Err("the target closed the connection"),
                 Ok(n) => {
                     c.io.sess.stats.received(u64::from(n));
+                    c.conn.stats.received(u64::from(n));
                     j.done += n;
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
@@ -446,10 +448,10 @@ fn complete(c: &ConnIo, itt: u32, outcome: CommandOutcome, seg: &[u8]) {
         c.io.finish_task(&mut g, itt)
     };
     let Some(mut cmd) = cmd else { return };
-    c.io.sess.stats.completed(
-        outcome.response != RESPONSE_COMPLETED
-            || outcome.status != crate::proto::datain::STATUS_GOOD,
-    );
+    if outcome.response != RESPONSE_COMPLETED || outcome.status != crate::proto::datain::STATUS_GOOD
+    {
+        c.io.count_error(&cmd);
+    }
     if outcome.response != RESPONSE_COMPLETED {
         cmd.set_result(HostByte::Error, 0);
     } else {

@@ -7,19 +7,18 @@
 
 use crate::abi;
 use crate::abs::genl::Net;
-use crate::abs::net::{IpAddr, SockAddr};
-use crate::conn::Connection;
+use crate::abs::net::SockAddr;
+use crate::conn::{Connection, PathConfig};
 use crate::netlink::Control;
 use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
 use crate::proto::login::Isid;
-use crate::proto::policy::{Policy, PolicyKind};
 use crate::proto::seq::CmdWindow;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
 /// Connection slots per session (MC/S); a CID is a slot index.
-pub(crate) const MAX_CONNS: usize = 8;
+pub(crate) const MAX_CONNS: usize = abi::MAX_CONNS as usize;
 
 /// CHAP name and secret.
 pub(crate) struct ChapCred {
@@ -37,28 +36,35 @@ pub(crate) struct SessionConfig {
     pub(crate) initiator: KVec<u8>,
     /// InitiatorAlias.
     pub(crate) alias: Option<KVec<u8>>,
-    /// The portal of the leading connection.
+    /// The portal of the leading connection (the session's identity).
     pub(crate) portal: SockAddr,
-    /// Local address to bind.
-    pub(crate) source: Option<IpAddr>,
-    /// Interface to bind to, NUL-terminated.
-    pub(crate) iface: Option<KVec<u8>>,
     /// One-way CHAP.
     pub(crate) chap: Option<ChapCred>,
     /// What the target must answer for mutual CHAP.
     pub(crate) mutual: Option<ChapCred>,
     /// Operational values to offer.
     pub(crate) params: InitiatorParams,
-    /// Seconds between NOP-Out pings on an idle connection (0: none).
+    /// Default NOP-Out interval of the session's paths (seconds, 0: none).
     pub(crate) nop_interval: u32,
-    /// Seconds to wait for a NOP-In.
+    /// Default NOP-In timeout of the session's paths (seconds).
     pub(crate) nop_timeout: u32,
     /// Seconds I/O is held during session recovery.
     pub(crate) replacement_timeout: u32,
 }
 
+/// The load-balancing policy as configured (SESSION_CREATE, SESSION_SET).
+#[derive(Clone, Copy)]
+pub(crate) struct PolicyConfig {
+    /// Which policy.
+    pub(crate) kind: abi::PolicyKind,
+    /// Fail-over-only returns to the preferred connection.
+    pub(crate) failback: bool,
+}
+
 /// Session counters, reported by SESSION_GET. Atomics outside the session
 /// lock, so the data path counts without taking it.
+///
+/// The same type counts for a whole session and for each connection.
 #[derive(Default)]
 pub(crate) struct Stats {
     cmds: AtomicU64,
@@ -66,6 +72,8 @@ pub(crate) struct Stats {
     rx_bytes: AtomicU64,
     errors: AtomicU64,
     outstanding: AtomicU32,
+    outstanding_bytes: AtomicU64,
+    latency_us: AtomicU32,
 }
 
 /// The counters at one moment.
@@ -81,24 +89,48 @@ pub(crate) struct StatsSnapshot {
     pub(crate) errors: u64,
     /// Commands issued and not completed.
     pub(crate) outstanding: u32,
+    /// Bytes of those commands.
+    pub(crate) outstanding_bytes: u64,
+    /// Moving average of command latency (µs).
+    pub(crate) latency_us: u32,
 }
 
 impl Stats {
-    /// A SCSI command was issued.
-    pub(crate) fn issued(&self) {
+    /// A SCSI command of `bytes` bytes was issued.
+    pub(crate) fn issued(&self, bytes: u32) {
         self.cmds.fetch_add(1, Ordering::Relaxed);
         self.outstanding.fetch_add(1, Ordering::Relaxed);
+        self.outstanding_bytes
+            .fetch_add(u64::from(bytes), Ordering::Relaxed);
     }
 
-    /// A command completed, with an error or not.
-    pub(crate) fn completed(&self, error: bool) {
+    /// A command of `bytes` bytes left the task table after `latency_us`.
+    pub(crate) fn retired(&self, bytes: u32, latency_us: u32) {
         // Never below zero, whatever order completions race in.
         let _ = self
             .outstanding
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-        if error {
-            self.errors.fetch_add(1, Ordering::Relaxed);
-        }
+        let _ = self
+            .outstanding_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(u64::from(bytes)))
+            });
+        // 1/8 per sample, as TCP's SRTT; the first sample seeds it.
+        let _ = self
+            .latency_us
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(if old == 0 {
+                    latency_us.max(1)
+                } else {
+                    let (o, n) = (i64::from(old), i64::from(latency_us));
+                    (o + (n - o) / 8).clamp(1, i64::from(u32::MAX)) as u32
+                })
+            });
+    }
+
+    /// A command completed with an error.
+    pub(crate) fn error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
     /// `n` bytes went out.
@@ -110,9 +142,7 @@ impl Stats {
     pub(crate) fn received(&self, n: u64) {
         self.rx_bytes.fetch_add(n, Ordering::Relaxed);
     }
-}
 
-impl Stats {
     /// The current values.
     pub(crate) fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
@@ -121,6 +151,8 @@ impl Stats {
             rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             outstanding: self.outstanding.load(Ordering::Relaxed),
+            outstanding_bytes: self.outstanding_bytes.load(Ordering::Relaxed),
+            latency_us: self.latency_us.load(Ordering::Relaxed),
         }
     }
 }
@@ -139,12 +171,8 @@ pub(crate) struct SessionInner {
     pub(crate) window: CmdWindow,
     /// Connection slots, indexed by CID.
     pub(crate) conns: [Option<Arc<Connection>>; MAX_CONNS],
-    /// Which connection carries the next command.
-    #[expect(
-        dead_code,
-        reason = "one connection until MC/S; the data path will ask it"
-    )]
-    pub(crate) policy: Policy<MAX_CONNS>,
+    /// The load-balancing policy (the data path applies it).
+    pub(crate) policy: PolicyConfig,
     /// The data path, once the leading connection is in full feature phase.
     pub(crate) data_path: Option<Arc<crate::ffp::SessionIo>>,
 }
@@ -166,22 +194,26 @@ pub(crate) struct Session {
     ctl: Arc<Control>,
     /// Counters.
     pub(crate) stats: Stats,
+    /// A connection or policy change is running (see `try_control`).
+    control_busy: AtomicBool,
     /// Mutable state.
     #[pin]
     pub(crate) inner: Mutex<SessionInner>,
 }
 
 impl Session {
-    /// A session about to log in its leading connection (CID 0), which is
-    /// returned along.
+    /// A session about to log in its leading connection (CID 0) over
+    /// `lead`; the connection is returned along.
     pub(crate) fn new(
         sid: u32,
         net: Net,
         isid: Isid,
         cfg: SessionConfig,
+        policy: PolicyConfig,
+        lead: PathConfig,
         ctl: Arc<Control>,
     ) -> Result<(Arc<Session>, Arc<Connection>)> {
-        let lead = Connection::new(0, cfg.portal)?;
+        let lead = Connection::new(0, lead)?;
         let mut conns: [Option<Arc<Connection>>; MAX_CONNS] = Default::default();
         conns[0] = Some(lead.clone());
         let s = Arc::pin_init(
@@ -192,6 +224,7 @@ impl Session {
                 cfg,
                 ctl,
                 stats: Stats::default(),
+                control_busy: AtomicBool::new(false),
                 inner <- kernel::new_mutex!(
                     SessionInner {
                         state: abi::SessionState::LoggingIn,
@@ -200,7 +233,7 @@ impl Session {
                         tpgt: 1,
                         window: CmdWindow::from_login(1, 1),
                         conns,
-                        policy: Policy::new(PolicyKind::RoundRobin),
+                        policy,
                         data_path: None,
                     },
                     "Session::inner"
@@ -215,7 +248,26 @@ impl Session {
     /// to the `events` group of its namespace, with an optional `reason`.
     /// Any context that may sleep briefly (it allocates with GFP_KERNEL).
     pub(crate) fn emit(&self, kind: abi::EventKind, cid: Option<u16>, reason: &[u8]) {
-        crate::events::emit(&self.ctl, self, kind, cid, reason);
+        crate::events::emit(&self.ctl, self, kind, cid, reason, |_| Ok(()));
+    }
+
+    /// As [`Session::emit`], with more attributes written by `extra`.
+    pub(crate) fn emit_with(
+        &self,
+        kind: abi::EventKind,
+        cid: Option<u16>,
+        extra: impl FnOnce(&mut crate::abs::genl::MsgWriter<'_>) -> Result,
+    ) {
+        crate::events::emit(&self.ctl, self, kind, cid, b"", extra);
+    }
+
+    /// Claims the session for one connection or policy change at a time;
+    /// `None` while another one runs.
+    pub(crate) fn try_control(&self) -> Option<ControlClaim<'_>> {
+        self.control_busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        Some(ControlClaim { sess: self })
     }
 
     /// Every connection in a slot.
@@ -229,8 +281,47 @@ impl Session {
         v
     }
 
+    /// Connection `cid`, if its slot is taken.
+    pub(crate) fn connection(&self, cid: u16) -> Option<Arc<Connection>> {
+        self.inner.lock().conns.get(usize::from(cid))?.clone()
+    }
+
+    /// Takes the lowest free CID for a connection over `path`; `EUSERS`
+    /// when `limit` slots (at most `MAX_CONNS`) are taken.
+    pub(crate) fn add_slot(&self, path: PathConfig, limit: usize) -> Result<Arc<Connection>> {
+        let mut g = self.inner.lock();
+        let used = g.conns.iter().flatten().count();
+        let free = g.conns.iter().position(Option::is_none);
+        let (Some(cid), true) = (free, used < limit) else {
+            return Err(EUSERS);
+        };
+        let c = Connection::new(cid as u16, path)?;
+        if let Some(s) = g.conns.get_mut(cid) {
+            *s = Some(c.clone());
+        }
+        Ok(c)
+    }
+
+    /// Frees the slot of connection `cid`.
+    pub(crate) fn remove_slot(&self, cid: u16) {
+        if let Some(s) = self.inner.lock().conns.get_mut(usize::from(cid)) {
+            *s = None;
+        }
+    }
+
     /// Whether this session logs in to `target` at `portal`.
     pub(crate) fn is_same_target(&self, target: &[u8], portal: &SockAddr) -> bool {
         self.cfg.target.as_slice() == target && self.cfg.portal == *portal
+    }
+}
+
+/// A claim on a session's control operations; released when dropped.
+pub(crate) struct ControlClaim<'a> {
+    sess: &'a Session,
+}
+
+impl Drop for ControlClaim<'_> {
+    fn drop(&mut self) {
+        self.sess.control_busy.store(false, Ordering::Release);
     }
 }

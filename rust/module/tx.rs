@@ -14,6 +14,7 @@ use crate::ffp::{IoInner, SessionIo};
 use crate::io::{PendingSeq, TxStage};
 use crate::link::{ConnIo, Ctrl};
 use crate::proto::crc32c::{digest_to_wire, Crc32c};
+use crate::proto::logout::LogoutKind;
 use crate::proto::pdu::{
     header_digest_bytes, pad_len, Bhs, Cdb, ScsiCommand, TaskAttr, BHS_LEN, DIGEST_LEN,
 };
@@ -126,6 +127,7 @@ impl Pdu {
                 Ok(n) => {
                     self.sent += n;
                     c.io.sess.stats.sent(n as u64);
+                    c.conn.stats.sent(n as u64);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
                 Err(e) => return Err(e),
@@ -244,6 +246,10 @@ fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {
     match x {
         Ctrl::Nop(f) => f.to_pdu(cmd_sn, esn).encode(bhs),
         Ctrl::Tmf { req, lun, itt } => req.to_pdu(lun, itt, cmd_sn, esn).encode(bhs),
+        Ctrl::Logout { cid, itt } => LogoutKind::CloseConnection { cid }
+            .to_pdu(c.cid, c.io.params.erl, itt, cmd_sn, esn)
+            .map_err(|_| EINVAL)?
+            .encode(bhs),
     }
     .map_err(|_| EINVAL)?;
     let hdr_len = seal_header(c, s, 0)?;

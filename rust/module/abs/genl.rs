@@ -157,10 +157,6 @@ impl<'a> AttrRef<'a> {
     }
 
     /// The entries of a nested-array payload, in order.
-    #[expect(
-        dead_code,
-        reason = "read by the MC/S netlink operations (issue 8), landing next"
-    )]
     pub(crate) fn entries(&self) -> Entries<'a> {
         Entries { rest: self.data }
     }
@@ -168,10 +164,6 @@ impl<'a> AttrRef<'a> {
 
 /// Something that holds validated attributes by number: a request, or one
 /// entry of a nested array.
-#[expect(
-    dead_code,
-    reason = "read by the MC/S netlink operations (issue 8), landing next"
-)]
 pub(crate) trait Attrs {
     /// Attribute `a`, if present.
     fn get(&self, a: abi::Attr) -> Option<AttrRef<'_>>;
