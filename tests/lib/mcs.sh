@@ -96,3 +96,42 @@ fio_loop_stop() {
 	*) fail "background fio verify: ${r:-no result}" ;;
 	esac
 }
+
+# conn_add N [extra rsiscsiadm options...]: adds a connection on path N;
+# sets NEW_CID.
+conn_add() {
+	local n=$1 out
+	shift
+	out=$(rsiscsiadm conn-add --sid "$RS_SID" --portal "$(tgt_ip "$n")" \
+		--source "$(init_ip "$n")" "$@" 2>&1) || fail "conn-add on path $n failed ($?): $out"
+	log "$out"
+	NEW_CID=$(sed -n 's/^Added connection \([0-9]*\) .*/\1/p' <<<"$out")
+	[ -n "$NEW_CID" ] || fail "no CID in: $out"
+}
+
+# conn_remove CID
+conn_remove() {
+	local out
+	out=$(rsiscsiadm conn-remove --sid "$RS_SID" --cid "$1" 2>&1) ||
+		fail "conn-remove $1 failed ($?): $out"
+	log "$out"
+}
+
+# adm ARGS...: rsiscsiadm that must succeed; its output is logged.
+adm() {
+	local out
+	out=$(rsiscsiadm "$@" 2>&1) || fail "rsiscsiadm $* failed ($?): $out"
+	log "$out"
+}
+
+# watch_start / watch_stop: `rsiscsiadm watch` into /tmp/watch.out.
+watch_start() {
+	rsiscsiadm watch >/tmp/watch.out 2>&1 &
+	WATCH_PID=$!
+	sleep 1
+}
+watch_stop() {
+	kill "$WATCH_PID" 2>/dev/null
+	wait "$WATCH_PID" 2>/dev/null
+	return 0
+}
