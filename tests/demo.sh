@@ -2,6 +2,7 @@
 # Guest side of `make demo`: what rsiscsi does today, step by step.
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/io.sh"
+. "$(dirname "$0")/lib/mcs.sh"
 
 step() { printf '\n=== %s\n' "$*"; }
 names() { for d in "$@"; do printf '%s ' "${d##*/}"; done; }
@@ -27,10 +28,10 @@ dmesg -c >/dev/null
 insmod /lib/rsiscsi/rsiscsi.ko || exit 1
 dmesg | grep rsiscsi | sed 's/^/  /'
 
-step "rsiscsiadm login: the kernel connects and logs in by itself"
+step "rsiscsiadm login: one session, a connection on each path (MC/S), round-robin"
 rsiscsiadm watch >/tmp/events.log 2>&1 &
 watcher=$!
-rs_login
+mcs_login 2 --policy round-robin
 rsiscsiadm list
 rsiscsiadm list -P 1 | sed 's/^/  /'
 
@@ -50,8 +51,26 @@ echo "  read    $sum2"
 [ "$sum1" = "$sum2" ] && echo "  match" || echo "  MISMATCH"
 umount /mnt/demo
 
-step "fio: 4k random writes, QD 16, crc32c verified"
+step "fio: 4k random writes, QD 16, crc32c verified, spread over both connections"
+rsiscsiadm stats --sid "$RS_SID" | sed 's/^/  before: /'
 if fio_verify "$RS_DEV" --size=8m; then echo "  verified"; else echo "  FAILED"; fi
+rsiscsiadm stats --sid "$RS_SID" | sed 's/^/  after:  /'
+
+step "Policies under I/O: weighted-paths puts everything on the lowest weight"
+rsiscsiadm conn-set --sid "$RS_SID" --cid 1 --weight 0 | sed 's/^/  /'
+rsiscsiadm policy --sid "$RS_SID" --policy weighted-paths | sed 's/^/  /'
+before=$(snap 0 1)
+fio_verify "$RS_DEV" --size=4m >/dev/null || echo "  FAILED"
+echo "  commands since: connection 0 $(delta "$before" 0), connection 1 $(delta "$before" 1)"
+rsiscsiadm policy --sid "$RS_SID" --policy round-robin | sed 's/^/  /'
+
+step "A third connection? Add it at runtime on path 0, use it, remove it"
+net_out=$(rsiscsiadm conn-add --sid "$RS_SID" --portal "$(tgt_ip 0)" 2>&1)
+echo "  $net_out"
+cid=$(sed -n 's/^Added connection \([0-9]*\) .*/\1/p' <<<"$net_out")
+fio_verify "$RS_DEV" --size=4m >/dev/null && echo "  verified with three connections"
+rsiscsiadm stats --sid "$RS_SID" | sed 's/^/  /'
+[ -n "$cid" ] && rsiscsiadm conn-remove --sid "$RS_SID" --cid "$cid" | sed 's/^/  /'
 
 step "Session recovery: the target's portal group restarts under us"
 tpg_restart 2
