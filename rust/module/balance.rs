@@ -31,13 +31,9 @@ impl Balancer {
         }
     }
 
-    /// The configuration in force.
-    pub(crate) fn conf(&self) -> PolicyConfig {
-        self.conf
-    }
-
-    /// Applies `conf` and the connections' current weights and standby
-    /// flags; outstanding counts and measurements stay.
+    /// Applies `conf` (a policy change: fail-over-only starts again from
+    /// its preferred connection) and the connections' current weights and
+    /// standby flags; outstanding counts and measurements stay.
     pub(crate) fn configure(&mut self, conf: PolicyConfig, slots: &Slots) {
         self.conf = conf;
         self.policy.set_kind(kind_of(conf, slots));
@@ -46,7 +42,7 @@ impl Balancer {
     /// Re-reads weights and standby flags (a connection came, went or was
     /// changed).
     pub(crate) fn refresh(&mut self, slots: &Slots) {
-        self.configure(self.conf, slots);
+        self.policy.update_kind(kind_of(self.conf, slots));
     }
 
     /// The slot to carry a new command of `bytes` bytes.

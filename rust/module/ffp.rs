@@ -532,8 +532,10 @@ impl SessionIo {
     pub(crate) fn set_policy(&self, conf: Option<crate::session::PolicyConfig>) {
         let mut g = self.inner.lock();
         let g = &mut *g;
-        let conf = conf.unwrap_or(g.balance.conf());
-        g.balance.configure(conf, &g.conns);
+        match conf {
+            Some(conf) => g.balance.configure(conf, &g.conns),
+            None => g.balance.refresh(&g.conns),
+        }
     }
 }
 

@@ -161,6 +161,25 @@ impl<const N: usize> Policy<N> {
         self.active = None;
     }
 
+    /// Changes the parameters of the policy in force (ranks, weights, the
+    /// active set, failback) when a connection comes, goes or is
+    /// reweighted. Unlike [`Policy::set_kind`] it keeps fail-over-only's
+    /// current connection: adding a connection or changing a weight is not
+    /// a fail-over, and without failback nothing may move the traffic back.
+    pub fn update_kind(&mut self, kind: PolicyKind<N>) {
+        let same = matches!(
+            (&self.kind, &kind),
+            (
+                PolicyKind::FailOverOnly { .. },
+                PolicyKind::FailOverOnly { .. }
+            )
+        );
+        self.kind = kind;
+        if !same {
+            self.active = None;
+        }
+    }
+
     /// Picks the slot for the next command of `io_bytes` bytes, or `None`
     /// when no slot (among the first `N` of `conns`) is usable.
     ///

@@ -307,3 +307,31 @@ fn state_stays_small() {
         core::mem::size_of::<Policy<8>>()
     );
 }
+
+#[test]
+fn fail_over_only_update_keeps_the_active_connection() {
+    let mut p = Policy::<4>::new(PolicyKind::FailOverOnly {
+        rank: [1, 0, 2, 3],
+        failback: false,
+    });
+    let all = paths(&[true, true, true, true]);
+    let no1 = paths(&[true, false, true, true]);
+    assert_eq!(p.select(&all, 0), Some(1));
+    assert_eq!(p.select(&no1, 0), Some(0));
+    // A new, better-ranked connection (slot 3) arrives: no failback, so the
+    // traffic stays where it failed over to.
+    p.update_kind(PolicyKind::FailOverOnly {
+        rank: [1, 0, 2, 0],
+        failback: false,
+    });
+    assert_eq!(p.select(&all, 0), Some(0));
+    // A policy change starts afresh from the preference.
+    p.set_kind(PolicyKind::FailOverOnly {
+        rank: [1, 0, 2, 0],
+        failback: false,
+    });
+    assert_eq!(p.select(&all, 0), Some(1));
+    // Switching to another policy through update_kind forgets it too.
+    p.update_kind(PolicyKind::RoundRobin);
+    assert_eq!(p.active(), None);
+}
