@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: rsiscsi against open-iscsi (iscsi_tcp) on the same LIO target
-# and path, in the same boot of the bench kernel (no debug options). Under TCG
-# absolute figures mean nothing; the ratios do. Not a test: it asserts nothing.
+# and path, then MC/S against dm-multipath over several rate-limited paths,
+# in the same boot of the bench kernel (no debug options). Under TCG absolute
+# figures mean nothing; the ratios do. Not a test: it asserts nothing.
 # BENCH_RUNTIME=N sets fio's seconds per point (default 8).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +10,8 @@ set -euo pipefail
 out=$RSISCSI_TOP/build/bench
 mkdir -p "$out"
 "$RSISCSI_TOP/scripts/vm-run.sh" -v bench -t 1800 -m 3G -l "$out/console.log" -- \
-	env BENCH_RUNTIME="${BENCH_RUNTIME:-8}" ./bench.sh | tee "$out/guest.log" | grep -E '^(BENCH|# )' || true
+	env BENCH_RUNTIME="${BENCH_RUNTIME:-8}" BENCH_MCS="${BENCH_MCS:-1}" ./bench.sh |
+	tee "$out/guest.log" | grep -E '^(BENCH|MCS|# )' || true
 
 awk '$1 == "BENCH" {
 	k = $3; who = $2
@@ -37,3 +39,26 @@ END {
 	}
 	print "\nratios: rsiscsi / open-iscsi for IOPS and MB/s (higher is better); open-iscsi / rsiscsi for CPU per I/O (higher is better)."
 }' "$out/guest.log" | tee "$out/table.txt"
+
+# MC/S: each case against its physical limit (the sum of the tbf rates) and
+# the best dm-multipath selector of the same case.
+awk '$1 == "MCS" {
+	c = $2; who = $3
+	if (!(c in seen)) { seen[c] = 1; order[++n] = c }
+	mb[c, who] = $4; lim[c] = $5; iops[c, who] = $6; list[c] = list[c] " " who
+	if (who ~ /^dm-multipath/ && $4 > best[c]) best[c] = $4
+}
+END {
+	if (n == 0) exit 0
+	printf "\nMC/S (MB = 10^6 bytes; limit = sum of the paths tbf rates)\n"
+	printf "%-22s %-36s %9s %9s %8s %10s %9s\n", "case", "initiator-policy", "MB/s", "limit", "of limit", "vs best dm", "IOPS"
+	for (i = 1; i <= n; i++) {
+		c = order[i]; k = split(list[c], w, " ")
+		for (j = 1; j <= k; j++) {
+			x = w[j]
+			pct = lim[c] != "-" ? sprintf("%7.1f%%", 100 * mb[c, x] / lim[c]) : "       -"
+			vs = best[c] > 0 ? sprintf("%9.2fx", mb[c, x] / best[c]) : "        -"
+			printf "%-22s %-36s %9.2f %9s %s %s %9.0f\n", c, x, mb[c, x], lim[c], pct, vs, iops[c, x]
+		}
+	}
+}' "$out/guest.log" | tee -a "$out/table.txt"

@@ -3,12 +3,16 @@
 # the same path, through open-iscsi (iscsi_tcp) and through rsiscsi, in one
 # boot, twice in alternating order. Prints one line per run:
 #   BENCH initiator workload iops MB/s cpu_us_per_io
+# then (BENCH_MCS=0 skips it) MC/S over 2 and 4 rate-limited paths, against
+# the sum of the path rates and dm-multipath over open-iscsi:
+#   MCS case initiator-policy MB/s limit_MB/s iops
 # /proc/stat counts in USER_HZ ticks, 100 a second on x86.
 # cpu_us_per_io is machine-wide busy CPU time (initiator, target and fio) per
 # I/O, from /proc/stat: the iSCSI work runs in kernel threads and softirqs that
 # fio's own usr/sys figures do not see.
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/io.sh"
+. "$(dirname "$0")/lib/mcs.sh"
 
 RUNTIME=${BENCH_RUNTIME:-8}
 # Lines of the warm-up round are tagged WARMUP and not counted: the first
@@ -65,8 +69,104 @@ bench_rsiscsi() {
 	wait_for 10 rs_no_disk || true
 }
 
+# ---- MC/S: several paths, each rate-limited with tbf so the guest CPU is
+# not the limit; lines "MCS case who MB/s limit-MB/s IOPS" (MB = 10^6 B).
+
+# mcs_fio DEV CASE WHO LIMIT [RW BS QD]
+mcs_fio() {
+	local dev=$1 case=$2 who=$3 limit=$4 rw=${5:-read} bs=${6:-128k} qd=${7:-16} out
+	out=$(fio --name=mcs --filename="$dev" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs" \
+		--iodepth="$qd" --runtime="$RUNTIME" --time_based --size=192m \
+		--output-format=terse --terse-version=3 2>&1) || fail "fio $case $who: $out"
+	awk -F';' -v c="$case" -v w="$who" -v l="$limit" \
+		'{ printf "MCS %s %s %.2f %s %.0f\n", c, w, ($7 + $48) * 1024 / 1e6, l, $8 + $49 }' \
+		<<<"$(head -n1 <<<"$out")"
+}
+
+# shape RATE_MBIT...: tbf on path i at the i-th rate; prints the sum in MB/s.
+shape() {
+	local i=0 r sum=0
+	for r in "$@"; do
+		tbf_set "$i" "${r}mbit"
+		sum=$((sum + r))
+		i=$((i + 1))
+	done
+	awk -v s="$sum" 'BEGIN { printf "%.2f", s * 1e6 / 8 / 1e6 }'
+}
+unshape() {
+	local i
+	for ((i = 0; i < NPATHS; i++)); do qdisc_clear "$i"; done
+}
+
+# rs_mcs CASE LIMIT N POLICY...: one rsiscsi session over paths 0..N-1.
+rs_mcs() {
+	local case=$1 limit=$2 n=$3 p
+	shift 3
+	mcs_login "$n"
+	for p in "$@"; do
+		rsiscsiadm policy --sid "$RS_SID" --policy "$p" >/dev/null || fail "policy $p"
+		mcs_fio "$RS_DEV" "$case" "rsiscsi-$p" "$limit"
+	done
+	rs_logout
+	wait_for 10 rs_no_disk || true
+}
+
+# dm_mcs CASE LIMIT N: dm-multipath over one open-iscsi session per path,
+# with the round-robin and service-time selectors.
+dm_mcs() {
+	local case=$1 limit=$2 n=$3 i sel table disks devs=() sectors
+	oi_start
+	for ((i = 0; i < n; i++)); do oi_login "$i"; done
+	mapfile -t disks < <(wait_disks "$n")
+	((${#disks[@]} == n)) || fail "dm_mcs: want $n disks, got ${disks[*]}"
+	for i in "${disks[@]}"; do devs+=("$(cat "/sys/block/$i/dev")"); done
+	sectors=$(blockdev --getsz "/dev/${disks[0]}")
+	for sel in round-robin service-time; do
+		table="0 $sectors multipath 0 0 1 1 $sel 0 $n"
+		if [ "$sel" = round-robin ]; then
+			table+=" 1"
+			for i in "${devs[@]}"; do table+=" $i 1"; done
+		else
+			table+=" 2"
+			for i in "${devs[@]}"; do table+=" $i 1 1"; done
+		fi
+		dmsetup create mpbench --table "$table" || fail "dmsetup create ($sel)"
+		mcs_fio /dev/mapper/mpbench "$case" "dm-multipath-$sel" "$limit"
+		dmsetup remove mpbench || fail "dmsetup remove"
+	done
+	iscsiadm -m node -u >/dev/null
+	oi_stop
+	wait_for 10 no_lio_disks || true
+}
+
+bench_mcs() {
+	local limit n
+	for n in 2 4; do
+		local rates=()
+		for ((i = 0; i < n; i++)); do rates+=(50); done
+		limit=$(shape "${rates[@]}")
+		rs_mcs "equal-${n}x50mbit" "$limit" "$n" round-robin service-time least-queue-depth
+		dm_mcs "equal-${n}x50mbit" "$limit" "$n"
+		unshape
+	done
+	limit=$(shape 100 25)
+	rs_mcs "unequal-100+25mbit" "$limit" 2 round-robin least-queue-depth least-blocks \
+		service-time weighted-paths fail-over-only round-robin-with-subset
+	dm_mcs "unequal-100+25mbit" "$limit" 2
+	unshape
+	# Does MC/S scale across CPUs? 4 connections on one path against one.
+	rs_login
+	mcs_fio "$RS_DEV" "one-path-randread-4k" "rsiscsi-1-conn" - randread 4k 32
+	for i in 1 2 3; do
+		rsiscsiadm conn-add --sid "$RS_SID" --portal "$(tgt_ip 0)" >/dev/null || fail "conn-add"
+	done
+	mcs_fio "$RS_DEV" "one-path-randread-4k" "rsiscsi-4-conns" - randread 4k 32
+	rs_logout
+	wait_for 10 rs_no_disk || true
+}
+
 command -v rsiscsiadm >/dev/null || fail "no rsiscsiadm in the guest"
-net_setup 1
+net_setup 4
 lio_setup --size 256
 insmod /lib/rsiscsi/rsiscsi.ko || fail "insmod failed"
 log "warm-up round, not counted"
@@ -79,4 +179,8 @@ bench_openiscsi
 bench_rsiscsi
 bench_rsiscsi
 bench_openiscsi
+if [ "${BENCH_MCS:-1}" != 0 ]; then
+	log "MC/S: 128k sequential reads, fio ${RUNTIME}s per point"
+	bench_mcs
+fi
 rmmod rsiscsi
