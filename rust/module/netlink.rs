@@ -493,6 +493,12 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
         req.set_error(m.as_bytes());
         return Err(f.err);
     }
+    // Every path is in: the policy starts from its preference (fail-over-only
+    // from the best-weighted connection, not from the one the scan used).
+    let io = sess.inner.lock().data_path.clone();
+    if let Some(io) = io {
+        io.set_policy(Some(policy));
+    }
     // Last: SESSION_DESTROY leaves a session alone until it is settled (see
     // `Registry::take_settled`).
     sess.inner.lock().state = abi::SessionState::LoggedIn;
