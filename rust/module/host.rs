@@ -29,8 +29,10 @@ impl HostOps for SessionIo {
     type CmdPriv = Option<TaskIo>;
 
     fn queue_command(&self, mut cmd: Command<Self>) -> Result<(), Busy<Self>> {
-        let now = self.now_ms();
+        // One clock read per command: latency wants ns, the recovery
+        // deadline ms on the same clock.
         let now_ns = self.now_ns();
+        let now = now_ns / 1_000_000;
         let bytes = cmd.transfer_length();
         let conn = {
             let mut g = self.inner.lock();
