@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One iSCSI connection of a session (RFC 7143 §4.2: a TCP connection with a
-//! CID), and its life cycle up to the hand-over to the data path.
+//! The connection layer: one iSCSI connection of a session (RFC 7143 §4.2:
+//! a TCP connection with a CID) and its life cycle, and below it the
+//! connection's full feature phase — socket, transmit, receive, liveness
+//! ([`link`], [`rx`], [`tx`]).
 //!
-//! The login (`login.rs`) moves a connection from `LoggingIn` to
-//! `FullFeature`; from there the data path (`ffp::start`) owns the traffic.
-//! Each connection has its own lock so that the connections of one session
-//! never contend with each other.
+//! The control plane's login (`control::login`) moves a connection from
+//! `LoggingIn` to `FullFeature`; from there the session's data path owns
+//! the traffic. Each connection has its own lock so that the connections of
+//! one session never contend with each other. Nothing here reaches into the
+//! session: a connection reports upward through
+//! [`crate::session::port::SessionPort`] alone.
 #![forbid(unsafe_code)]
+
+pub(crate) mod link;
+mod rx;
+mod tx;
 
 use crate::abi;
 use crate::abs::net::{IpAddr, SockAddr, TcpSocket};
 use crate::proto::keys::params::ConnectionParams;
-use crate::session::Stats;
+use crate::stats::Stats;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};

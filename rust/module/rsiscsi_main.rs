@@ -14,21 +14,14 @@ pub mod proto;
 #[path = "../abi/src/lib.rs"]
 pub mod abi;
 
+// Layers, top-down: control plane, session, connection, kernel
+// abstractions. Each calls only the layers below it; a connection reports
+// upward through `session::port` alone.
 mod abs;
-mod balance;
 mod conn;
-mod events;
-mod ffp;
-mod host;
-mod io;
-mod link;
-mod login;
-mod mcs;
-mod netlink;
-mod recover;
-mod rx;
+mod control;
 mod session;
-mod tx;
+mod stats;
 
 module! {
     type: Rsiscsi,
@@ -39,7 +32,7 @@ module! {
 }
 
 struct Rsiscsi {
-    ctl: kernel::sync::Arc<netlink::Control>,
+    ctl: kernel::sync::Arc<control::netlink::Control>,
 }
 
 impl kernel::Module for Rsiscsi {
@@ -52,7 +45,7 @@ impl kernel::Module for Rsiscsi {
             pr_err!("rsiscsi: CRC32C self-test failed: {check:#010x}\n");
             return Err(EINVAL);
         }
-        let ctl = netlink::register(module)?;
+        let ctl = control::netlink::register(module)?;
         pr_info!("rsiscsi: loaded\n");
         Ok(Rsiscsi { ctl })
     }
@@ -62,7 +55,7 @@ impl Drop for Rsiscsi {
     fn drop(&mut self) {
         // No new requests, then every session logs out before the queue and
         // the family go away with `ctl`.
-        netlink::shutdown(&self.ctl);
+        control::netlink::shutdown(&self.ctl);
         pr_info!("rsiscsi: unloaded\n");
     }
 }

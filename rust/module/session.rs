@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! An iSCSI session (RFC 7143 §4.2): its configuration from SESSION_CREATE,
-//! the connection slots (up to `MAX_CONNS`, indexed by CID), the session-wide
-//! CmdSN window and the load-balancing policy from the core.
+//! The session layer: an iSCSI session (RFC 7143 §4.2), its configuration
+//! from SESSION_CREATE and its connection slots (up to `MAX_CONNS`, indexed
+//! by CID), and below it the session's data path — the task table, the
+//! session-wide CmdSN window, the load-balancing policy and the SCSI host.
+//!
+//! The control plane above calls into this layer; the connections below
+//! report back only through [`port::SessionPort`].
 #![forbid(unsafe_code)]
+
+pub(crate) mod balance;
+pub(crate) mod datapath;
+mod host;
+pub(crate) mod port;
+pub(crate) mod task;
 
 use crate::abi;
 use crate::abs::genl::Net;
 use crate::abs::net::SockAddr;
 use crate::conn::{Connection, PathConfig};
-use crate::netlink::Control;
+use crate::control::netlink::Control;
 use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
 use crate::proto::login::Isid;
 use crate::proto::seq::CmdWindow;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use crate::stats::Stats;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
@@ -61,102 +72,6 @@ pub(crate) struct PolicyConfig {
     pub(crate) failback: bool,
 }
 
-/// Session counters, reported by SESSION_GET. Atomics outside the session
-/// lock, so the data path counts without taking it.
-///
-/// The same type counts for a whole session and for each connection.
-#[derive(Default)]
-pub(crate) struct Stats {
-    cmds: AtomicU64,
-    tx_bytes: AtomicU64,
-    rx_bytes: AtomicU64,
-    errors: AtomicU64,
-    outstanding: AtomicU32,
-    outstanding_bytes: AtomicU64,
-    latency_us: AtomicU32,
-}
-
-/// The counters at one moment.
-#[derive(Clone, Copy)]
-pub(crate) struct StatsSnapshot {
-    /// SCSI commands issued.
-    pub(crate) cmds: u64,
-    /// Bytes sent (PDUs: headers, data, digests).
-    pub(crate) tx_bytes: u64,
-    /// Bytes received.
-    pub(crate) rx_bytes: u64,
-    /// Commands completed with an error.
-    pub(crate) errors: u64,
-    /// Commands issued and not completed.
-    pub(crate) outstanding: u32,
-    /// Bytes of those commands.
-    pub(crate) outstanding_bytes: u64,
-    /// Moving average of command latency (µs).
-    pub(crate) latency_us: u32,
-}
-
-impl Stats {
-    /// A SCSI command of `bytes` bytes was issued.
-    pub(crate) fn issued(&self, bytes: u32) {
-        self.cmds.fetch_add(1, Ordering::Relaxed);
-        self.outstanding.fetch_add(1, Ordering::Relaxed);
-        self.outstanding_bytes
-            .fetch_add(u64::from(bytes), Ordering::Relaxed);
-    }
-
-    /// A command of `bytes` bytes left the task table after `latency_us`.
-    pub(crate) fn retired(&self, bytes: u32, latency_us: u32) {
-        // Never below zero, whatever order completions race in.
-        let _ = self
-            .outstanding
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-        let _ = self
-            .outstanding_bytes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(u64::from(bytes)))
-            });
-        // 1/8 per sample, as TCP's SRTT; the first sample seeds it.
-        let _ = self
-            .latency_us
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-                Some(if old == 0 {
-                    latency_us.max(1)
-                } else {
-                    let (o, n) = (i64::from(old), i64::from(latency_us));
-                    (o + (n - o) / 8).clamp(1, i64::from(u32::MAX)) as u32
-                })
-            });
-    }
-
-    /// A command completed with an error.
-    pub(crate) fn error(&self) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `n` bytes went out.
-    pub(crate) fn sent(&self, n: u64) {
-        self.tx_bytes.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// `n` bytes came in.
-    pub(crate) fn received(&self, n: u64) {
-        self.rx_bytes.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// The current values.
-    pub(crate) fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
-            cmds: self.cmds.load(Ordering::Relaxed),
-            tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
-            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
-            errors: self.errors.load(Ordering::Relaxed),
-            outstanding: self.outstanding.load(Ordering::Relaxed),
-            outstanding_bytes: self.outstanding_bytes.load(Ordering::Relaxed),
-            latency_us: self.latency_us.load(Ordering::Relaxed),
-        }
-    }
-}
-
 /// Mutable session-wide state, behind the session lock.
 pub(crate) struct SessionInner {
     /// Life-cycle state.
@@ -174,7 +89,7 @@ pub(crate) struct SessionInner {
     /// The load-balancing policy (the data path applies it).
     pub(crate) policy: PolicyConfig,
     /// The data path, once the leading connection is in full feature phase.
-    pub(crate) data_path: Option<Arc<crate::ffp::SessionIo>>,
+    pub(crate) data_path: Option<Arc<datapath::SessionIo>>,
 }
 
 /// One session.
@@ -248,7 +163,7 @@ impl Session {
     /// to the `events` group of its namespace, with an optional `reason`.
     /// Any context that may sleep briefly (it allocates with GFP_KERNEL).
     pub(crate) fn emit(&self, kind: abi::EventKind, cid: Option<u16>, reason: &[u8]) {
-        crate::events::emit(&self.ctl, self, kind, cid, reason, |_| Ok(()));
+        crate::control::events::emit(&self.ctl, self, kind, cid, reason, |_| Ok(()));
     }
 
     /// As [`Session::emit`], with more attributes written by `extra`.
@@ -258,7 +173,7 @@ impl Session {
         cid: Option<u16>,
         extra: impl FnOnce(&mut crate::abs::genl::MsgWriter<'_>) -> Result,
     ) {
-        crate::events::emit(&self.ctl, self, kind, cid, b"", extra);
+        crate::control::events::emit(&self.ctl, self, kind, cid, b"", extra);
     }
 
     /// Claims the session for one connection or policy change at a time;

@@ -5,34 +5,36 @@
 //! and the task table behind one spinlock (the only lock `queuecommand`
 //! takes, and it is per session), and the connections' [`ConnIo`]s by CID.
 //! Each [`ConnIo`] owns its socket and has a transmit, a receive and a
-//! liveness work item on the session's `WQ_MEM_RECLAIM` queue.
+//! liveness work item on the session's `WQ_MEM_RECLAIM` queue; it sees this
+//! state only through [`super::port::SessionPort`], and the control plane
+//! only through the methods below: the lock and what it guards are private
+//! to the session layer.
 //!
 //! Per-command state lives in the SCSI command's private area
-//! ([`crate::io::TaskIo`]); the session keeps the command itself in the slot
+//! ([`super::task::TaskIo`]); the session keeps the command itself in the slot
 //! its ITT indexes. A work item that moves a command's data over the socket
 //! (transmit: write data; receive: Data-In) "lends" the command out of its
 //! slot for the transfer, so no lock is held across socket calls; anyone else
 //! who needs that command waits on `returned` until it is back.
 #![forbid(unsafe_code)]
 
+use super::balance::Balancer;
+use super::port::SessionPort;
+use super::task::{Issue, TaskIo};
+use super::Session;
 use crate::abs::scsi::{Command, Host, HostByte, HostLimits};
 use crate::abs::workqueue::OwnedQueue;
-use crate::balance::Balancer;
+use crate::conn::link::ConnIo;
 use crate::conn::{ConnState, Connection, FullFeature};
-use crate::io::{Issue, TaskIo};
-use crate::link::ConnIo;
 use crate::proto::datain::DataInParams;
 use crate::proto::dataout::WriteParams;
 use crate::proto::keys::params::NegotiatedParams;
 use crate::proto::seq::CmdWindow;
 use crate::proto::task::{NewTask, TaskTable};
-use crate::session::Session;
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex, SpinLock, SpinLockGuard};
 
-/// Task table capacity: the host's `can_queue`, with room above LIO's
-/// default CmdSN window (64) for TMFs and pings, which take ITTs too.
-pub(crate) const TASKS: usize = 128;
+pub(crate) use super::task::TASKS;
 /// Connection slots (as the session's).
 pub(crate) const MAX_CONNS: usize = crate::session::MAX_CONNS;
 
@@ -57,7 +59,7 @@ pub(crate) enum IoState {
 }
 
 /// One command slot, indexed by the ITT's slot bits.
-pub(crate) struct CmdSlot {
+pub(super) struct CmdSlot {
     /// The command, unless lent out or free.
     pub(crate) cmd: Option<Command<SessionIo>>,
     /// Lent to a work item for a data transfer.
@@ -69,7 +71,7 @@ pub(crate) struct CmdSlot {
 
 /// A TMF or ping waiting for its response.
 #[derive(Clone, Copy)]
-pub(crate) struct CtrlWait {
+pub(super) struct CtrlWait {
     /// Its ITT.
     pub(crate) itt: u32,
     /// The TMF Response byte, once received.
@@ -81,12 +83,12 @@ pub(crate) struct CtrlWait {
 }
 
 /// Session-wide I/O state, behind `SessionIo::inner`.
-pub(crate) struct IoInner {
+pub(super) struct IoInner {
     pub(crate) state: IoState,
     pub(crate) window: CmdWindow,
     pub(crate) tasks: KBox<TaskTable<TASKS>>,
     pub(crate) slots: KVec<CmdSlot>,
-    pub(crate) conns: crate::balance::Slots,
+    pub(crate) conns: crate::session::balance::Slots,
     pub(crate) tmf: [Option<CtrlWait>; 4],
     /// Which connection carries each new command.
     pub(crate) balance: Balancer,
@@ -94,20 +96,20 @@ pub(crate) struct IoInner {
 
 impl IoInner {
     /// The slot of `itt`.
-    pub(crate) fn slot_index(itt: u32) -> usize {
+    pub(super) fn slot_index(itt: u32) -> usize {
         (itt & ((1u32 << TaskTable::<TASKS>::INDEX_BITS) - 1)) as usize
     }
 
     /// The connection the session's policy chooses for a new command of
     /// `bytes` bytes.
-    pub(crate) fn pick_conn(&mut self, bytes: u32) -> Option<Arc<ConnIo>> {
+    pub(super) fn pick_conn(&mut self, bytes: u32) -> Option<Arc<ConnIo>> {
         let slot = self.balance.pick(&self.conns, bytes)?;
         self.conns.get(slot)?.clone()
     }
 
     /// A connection for control traffic (TMF, target reset): a usable one,
     /// else one being removed but still alive.
-    pub(crate) fn any_conn(&self) -> Option<Arc<ConnIo>> {
+    pub(super) fn any_conn(&self) -> Option<Arc<ConnIo>> {
         let live = || self.conns.iter().flatten();
         live()
             .find(|c| c.is_usable())
@@ -116,7 +118,7 @@ impl IoInner {
     }
 
     /// Commands outstanding on connection `cid`.
-    pub(crate) fn outstanding_on(&self, cid: u16) -> usize {
+    pub(super) fn outstanding_on(&self, cid: u16) -> usize {
         self.tasks
             .iter()
             .filter(|t| t.cid == cid && !t.immediate)
@@ -124,7 +126,7 @@ impl IoInner {
     }
 
     /// Applies ExpCmdSN / MaxCmdSN from a target PDU.
-    pub(crate) fn update_window(&mut self, exp: u32, max: u32) {
+    pub(super) fn update_window(&mut self, exp: u32, max: u32) {
         let u = self.window.update(exp, max);
         if u.exp_cmd_sn_advanced {
             self.tasks.acknowledge_through(exp);
@@ -151,10 +153,10 @@ pub(crate) struct SessionIo {
     pub(crate) params: IoParams,
     /// Window, tasks, commands, connections.
     #[pin]
-    pub(crate) inner: SpinLock<IoInner>,
+    pub(super) inner: SpinLock<IoInner>,
     /// Signalled when a lent command comes back or a TMF response arrives.
     #[pin]
-    pub(crate) returned: CondVar,
+    pub(super) returned: CondVar,
     /// The SCSI host; taken out on teardown.
     #[pin]
     pub(crate) host: Mutex<Option<SessionHost>>,
@@ -174,11 +176,17 @@ kernel::impl_has_work! {
     impl HasWork<Self, 0> for SessionIo { self.recover_work }
 }
 
-impl kernel::workqueue::WorkItem<0> for SessionIo {
-    type Pointer = Arc<SessionIo>;
-    fn run(this: Arc<SessionIo>) {
-        crate::recover::run(&this);
-    }
+/// Which sessions a connection may join (see [`SessionIo::attach`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Join {
+    /// A running session (CONN_ADD, the leading connection).
+    Running,
+    /// A session under recovery; `window` restarts the CmdSN window (the
+    /// new leading connection's login).
+    Recovery {
+        /// The window the leading login agreed.
+        window: Option<CmdWindow>,
+    },
 }
 
 impl SessionIo {
@@ -240,7 +248,7 @@ impl SessionIo {
     /// Starts a new command's task: numbers it, allocates its ITT and
     /// fills its private state. `Err(())` when the window or the table is
     /// full (the caller answers HOST_BUSY).
-    pub(crate) fn begin_task(
+    pub(super) fn begin_task(
         &self,
         g: &mut IoInner,
         cmd: &mut Command<SessionIo>,
@@ -288,7 +296,7 @@ impl SessionIo {
 
     /// Hands back a lent command; if the session failed meanwhile, returns
     /// it to the caller to fail.
-    pub(crate) fn give_back(
+    pub(super) fn give_back(
         &self,
         g: &mut IoInner,
         itt: u32,
@@ -314,7 +322,7 @@ impl SessionIo {
 
     /// Takes the command of `itt` out of its slot for good (completion),
     /// waiting if it is lent. `None` if the task is unknown.
-    pub(crate) fn finish_task(
+    pub(super) fn finish_task(
         &self,
         g: &mut SpinLockGuard<'_, IoInner>,
         itt: u32,
@@ -338,7 +346,7 @@ impl SessionIo {
     /// Takes a command that left the task table off the policy's and the
     /// counters' outstanding figures (once: every path out of the table
     /// calls it).
-    pub(crate) fn retire(&self, g: &mut IoInner, cmd: &mut Command<SessionIo>) {
+    pub(super) fn retire(&self, g: &mut IoInner, cmd: &mut Command<SessionIo>) {
         let now = self.now_ns();
         let Some(t) = cmd.priv_mut().as_mut() else {
             return;
@@ -359,7 +367,7 @@ impl SessionIo {
 
     /// Counts `cmd` as completed with an error, for the session and the
     /// connection that carried it.
-    pub(crate) fn count_error(&self, cmd: &Command<SessionIo>) {
+    pub(super) fn count_error(&self, cmd: &Command<SessionIo>) {
         self.sess.stats.error();
         let Some(cid) = cmd.priv_ref().as_ref().map(|t| t.cid) else {
             return;
@@ -371,7 +379,7 @@ impl SessionIo {
     }
 
     /// Completes `cmd` with `host` and counts it as an error.
-    pub(crate) fn fail_cmd(&self, cmd: Command<SessionIo>, host: HostByte) {
+    pub(super) fn fail_cmd(&self, cmd: Command<SessionIo>, host: HostByte) {
         self.count_error(&cmd);
         cmd.fail(host);
     }
@@ -448,7 +456,7 @@ impl SessionIo {
                     }
                 };
             }
-            let mut others: crate::balance::Slots = Default::default();
+            let mut others: crate::session::balance::Slots = Default::default();
             for (o, c) in others.iter_mut().zip(g.conns.iter()) {
                 if let Some(c) = c.as_ref().filter(|c| c.cid != cid && c.is_alive()) {
                     *o = Some(c.clone());
@@ -480,23 +488,33 @@ impl SessionIo {
 
     /// Hands connection `conn`, just logged in, to the data path: starts
     /// its work items and puts it in its CID's slot, where the policy sees
-    /// it. `accept` decides, under the data path's lock, whether the session
-    /// still takes connections (`ESHUTDOWN` if not: the connection is
-    /// stopped again and left for the control plane to log out).
+    /// it. `join` says which state the session must be in, checked under
+    /// the data path's lock (`ESHUTDOWN` if not: the connection is stopped
+    /// again and left for the control plane to log out).
     pub(crate) fn attach(
         self: &Arc<Self>,
         conn: &Arc<Connection>,
         ff: FullFeature,
-        accept: impl FnOnce(&mut IoInner) -> bool,
+        join: Join,
     ) -> Result<Arc<ConnIo>> {
-        let (ff, link) = ConnIo::start(self, conn, ff);
+        let (ff, link) = ConnIo::start(SessionPort::new(self), conn, ff);
         if let Some(ff) = ff {
             conn.inner.lock().state = ConnState::FullFeature(ff);
         }
         let link = link?;
         {
             let mut g = self.inner.lock();
-            if !accept(&mut g) {
+            let accept = match join {
+                Join::Running => g.state == IoState::Running,
+                Join::Recovery { window } => {
+                    let ok = matches!(g.state, IoState::Recovering { .. } | IoState::Failed);
+                    if let (true, Some(w)) = (ok, window) {
+                        g.window = w;
+                    }
+                    ok
+                }
+            };
+            if !accept {
                 drop(g);
                 link.stop("session teardown");
                 link.wait_stopped();
@@ -525,6 +543,96 @@ impl SessionIo {
         g.balance.reset(slot);
         g.balance.refresh(&g.conns);
         old
+    }
+
+    /// Where the data path is in its life.
+    pub(crate) fn state(&self) -> IoState {
+        self.inner.lock().state
+    }
+
+    /// Connection `cid` of the data path, alive or not.
+    pub(crate) fn link(&self, cid: u16) -> Option<Arc<ConnIo>> {
+        self.inner.lock().conns.get(usize::from(cid))?.clone()
+    }
+
+    /// Commands outstanding on connection `cid`.
+    pub(crate) fn outstanding(&self, cid: u16) -> usize {
+        self.inner.lock().outstanding_on(cid)
+    }
+
+    /// Starts removing connection `link`: from now on the policy passes it
+    /// over. Refused (with why) while the session recovers, or when it is
+    /// the session's last usable connection.
+    pub(crate) fn start_closing(&self, link: &ConnIo) -> core::result::Result<(), &'static str> {
+        let g = self.inner.lock();
+        if g.state != IoState::Running {
+            return Err("session is recovering");
+        }
+        if !g
+            .conns
+            .iter()
+            .flatten()
+            .any(|c| c.cid != link.cid && c.is_usable())
+        {
+            return Err("the session's last usable connection");
+        }
+        link.set_closing(true);
+        Ok(())
+    }
+
+    /// Reserves an ITT for an immediate request on connection `cid` (a
+    /// ping, an added connection's login) and returns it with the CmdSN
+    /// the request carries; `None` when the task table is full.
+    pub(crate) fn reserve_immediate(&self, cid: u16) -> Option<(u32, u32)> {
+        let mut g = self.inner.lock();
+        let cmd_sn = g.window.immediate_cmd_sn();
+        let itt = g
+            .tasks
+            .insert(NewTask {
+                lun: crate::proto::pdu::Lun::ZERO,
+                cmd_sn,
+                immediate: true,
+                cid,
+                direction: crate::proto::task::Direction::None,
+                expected_transfer_length: 0,
+            })
+            .ok()?;
+        Some((itt, cmd_sn))
+    }
+
+    /// Frees an ITT from [`SessionIo::reserve_immediate`], applying the
+    /// ExpCmdSN / MaxCmdSN its answer carried, if any.
+    pub(crate) fn release_immediate(&self, itt: u32, window: Option<(u32, u32)>) {
+        let mut g = self.inner.lock();
+        g.tasks.remove(itt);
+        if let Some((exp, max)) = window {
+            g.update_window(exp, max);
+        }
+    }
+
+    /// Ends a session recovery: commands flow again. `false` if the session
+    /// was torn down meanwhile.
+    pub(crate) fn resume(&self) -> bool {
+        let mut g = self.inner.lock();
+        if !matches!(g.state, IoState::Recovering { .. } | IoState::Failed) {
+            return false;
+        }
+        g.state = IoState::Running;
+        true
+    }
+
+    /// Recovery ran past the replacement timeout: from now on every command
+    /// fails fast. `false` if the session was not recovering.
+    pub(crate) fn give_up(&self) -> bool {
+        {
+            let mut g = self.inner.lock();
+            if !matches!(g.state, IoState::Recovering { .. }) {
+                return false;
+            }
+            g.state = IoState::Failed;
+        }
+        self.fail_all(HostByte::TransportFailfast);
+        true
     }
 
     /// Applies a new policy configuration, or the connections' changed
@@ -561,7 +669,7 @@ pub(crate) fn start(sess: &Arc<Session>, conn: &Arc<Connection>) -> Result<Arc<S
     );
     let io = SessionIo::new(sess, params, window)?;
     let ff = conn.take_full_feature().ok_or(ENOTCONN)?;
-    io.attach(conn, ff, |g| g.state == IoState::Running)?;
+    io.attach(conn, ff, Join::Running)?;
 
     let lim = HostLimits::from_negotiated(
         TASKS as u32,
@@ -615,7 +723,7 @@ pub(crate) fn stop(sess: &Session, io: &Arc<SessionIo>) {
         // `io`, and no callback runs after `remove`.
         drop(h);
     }
-    let conns: crate::balance::Slots = {
+    let conns: crate::session::balance::Slots = {
         let mut g = io.inner.lock();
         g.state = IoState::Stopping;
         core::mem::take(&mut g.conns)

@@ -9,13 +9,12 @@
 #![forbid(unsafe_code)]
 
 use crate::abi::EventKind;
+use crate::conn::link::Ctrl;
 use crate::conn::{Connection, FullFeature, PathConfig};
-use crate::ffp::{IoState, SessionIo};
-use crate::link::Ctrl;
-use crate::login::{self, Failure, Msg};
+use crate::control::login::{self, Failure, Msg};
 use crate::proto::login::LoginDone;
 use crate::proto::pdu::Lun;
-use crate::proto::task::{Direction, NewTask};
+use crate::session::datapath::{IoState, Join, SessionIo};
 use crate::session::Session;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -50,28 +49,12 @@ pub(crate) fn login_into(
             .ok_or_else(|| failure(EBUSY, "session not logged in"))?;
         (g.tsih, n.session)
     };
-    let (itt, cmd_sn) = {
-        let mut g = io.inner.lock();
-        let cmd_sn = g.window.immediate_cmd_sn();
-        let itt = g.tasks.insert(NewTask {
-            lun: Lun::ZERO,
-            cmd_sn,
-            immediate: true,
-            cid: conn.cid,
-            direction: Direction::None,
-            expected_transfer_length: 0,
-        });
-        match itt {
-            Ok(itt) => (itt, cmd_sn),
-            Err(_) => return Err(failure(EBUSY, "task table full; try again")),
-        }
-    };
+    let (itt, cmd_sn) = io
+        .reserve_immediate(conn.cid)
+        .ok_or_else(|| failure(EBUSY, "task table full; try again"))?;
     let r = login::login_added(sess, &conn.path, conn.cid, itt, tsih, session, cmd_sn);
-    let mut g = io.inner.lock();
-    g.tasks.remove(itt);
-    if let Ok((_, done)) = &r {
-        g.update_window(done.exp_cmd_sn, done.max_cmd_sn);
-    }
+    let window = r.as_ref().ok().map(|(_, d)| (d.exp_cmd_sn, d.max_cmd_sn));
+    io.release_immediate(itt, window);
     r
 }
 
@@ -87,7 +70,7 @@ pub(crate) fn add(sess: &Arc<Session>, path: PathConfig) -> Result<u16, Failure>
         let limit = g.negotiated.map_or(1, |n| n.session.max_connections);
         (io, usize::from(limit))
     };
-    if io.inner.lock().state != IoState::Running {
+    if io.state() != IoState::Running {
         return Err(failure(EBUSY, "session is recovering"));
     }
     let conn = sess.add_slot(path, limit).map_err(|e| {
@@ -99,7 +82,7 @@ pub(crate) fn add(sess: &Arc<Session>, path: PathConfig) -> Result<u16, Failure>
     })?;
     let cid = conn.cid;
     let r = login_into(&io, sess, &conn).and_then(|(ff, _)| {
-        io.attach(&conn, ff, |g| g.state == IoState::Running)
+        io.attach(&conn, ff, Join::Running)
             .map_err(|e| failure(e, "session stopped or recovering during the login"))
     });
     match r {
@@ -128,33 +111,17 @@ pub(crate) fn remove(sess: &Arc<Session>, cid: u16) -> Result<(), Failure> {
     let io = sess.inner.lock().data_path.clone();
     let link = io
         .as_ref()
-        .and_then(|io| io.inner.lock().conns.get(usize::from(cid)).cloned())
-        .flatten()
+        .and_then(|io| io.link(cid))
         .filter(|l| l.is_alive());
     let (Some(io), Some(link)) = (io, link) else {
         // Down already (a failed login or recovery): only the slot is left.
         forget(sess, &conn);
         return Ok(());
     };
-    {
-        let g = io.inner.lock();
-        if g.state != IoState::Running {
-            return Err(failure(EBUSY, "session is recovering"));
-        }
-        if !g
-            .conns
-            .iter()
-            .flatten()
-            .any(|c| c.cid != cid && c.is_usable())
-        {
-            return Err(failure(EBUSY, "the session's last usable connection"));
-        }
-        // From here the policy passes this connection over.
-        link.set_closing(true);
-    }
+    io.start_closing(&link).map_err(|why| failure(EBUSY, why))?;
     let deadline = io.now_ms() + DRAIN_TIMEOUT_MS;
     loop {
-        let left = io.inner.lock().outstanding_on(cid);
+        let left = io.outstanding(cid);
         if left == 0 {
             break;
         }

@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 use crate::abi;
-use crate::link::ConnIo;
+use crate::conn::link::ConnIo;
 use crate::proto::policy::{PathState, Policy, PolicyKind};
 use crate::session::{PolicyConfig, MAX_CONNS};
 use kernel::sync::Arc;

@@ -5,7 +5,7 @@
 //!
 //! Both run in a work item on the module's `WQ_MEM_RECLAIM` queue with
 //! blocking socket calls bounded by timeouts; the data path is not running
-//! on the connection at that point (before `ffp::start`, or after the
+//! on the connection at that point (before `datapath::start`, or after the
 //! connection was taken back from it).
 #![forbid(unsafe_code)]
 

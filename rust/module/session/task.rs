@@ -9,6 +9,10 @@ use crate::proto::dataout::{DataOutSequence, WriteParams, WriteTransfer};
 use crate::proto::pdu::Lun;
 use crate::proto::task::Direction;
 
+/// Task table capacity: the host's `can_queue`, with room above LIO's
+/// default CmdSN window (64) for TMFs and pings, which take ITTs too.
+pub(crate) const TASKS: usize = 128;
+
 /// R2Ts a write may have open at once (our MaxOutstandingR2T ceiling; LIO
 /// uses 1).
 pub(crate) const MAX_R2T: usize = 4;

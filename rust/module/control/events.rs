@@ -7,7 +7,7 @@
 
 use crate::abi::{self, Attr, EventKind};
 use crate::abs::genl::MsgWriter;
-use crate::netlink::Control;
+use crate::control::netlink::Control;
 use crate::session::Session;
 use kernel::prelude::*;
 

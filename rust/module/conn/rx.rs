@@ -11,20 +11,19 @@
 //! the log.
 #![forbid(unsafe_code)]
 
-use crate::abs::scsi::{Command, HostByte};
-use crate::ffp::{IoInner, SessionIo};
-use crate::io::PendingSeq;
-use crate::link::{ConnIo, Ctrl};
+use super::link::{ConnIo, Ctrl};
+use crate::abs::scsi::HostByte;
 use crate::proto::async_event::{self, AsyncAction};
 use crate::proto::crc32c::{digest_from_wire, Crc32c};
-use crate::proto::datain::{CommandOutcome, RESPONSE_COMPLETED};
+use crate::proto::datain::CommandOutcome;
 use crate::proto::dataout::R2t;
 use crate::proto::nop::{NopError, NopInAction};
 use crate::proto::pdu::{
-    self, verify_header_digest, Bhs, DataDigest, PduLayout, Residual, TargetPdu, BHS_LEN,
-    DIGEST_LEN,
+    self, verify_header_digest, Bhs, DataDigest, PduLayout, TargetPdu, BHS_LEN, DIGEST_LEN,
 };
 use crate::proto::seq::{StatSnEvent, StatSnTracker};
+use crate::session::port::{NotACommand, TaskCmd};
+use crate::session::task::PendingSeq;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -52,7 +51,7 @@ enum Phase {
 /// A Data-In payload on its way into a command.
 struct SgJob {
     itt: u32,
-    cmd: Command<SessionIo>,
+    cmd: TaskCmd,
     start: u32,
     done: u32,
     len: u32,
@@ -107,7 +106,7 @@ fn read(c: &ConnIo, buf: &mut [u8]) -> core::result::Result<Read, Fault> {
     match c.sock.recv(buf, true) {
         Ok(0) => Err("the target closed the connection"),
         Ok(n) => {
-            c.io.sess.stats.received(n as u64);
+            c.up.received(n as u64);
             c.conn.stats.received(n as u64);
             Ok(Read::Some(n))
         }
@@ -144,13 +143,7 @@ pub(crate) fn run(c: &Arc<ConnIo>) {
 /// Gives back a command lent for a Data-In that will not finish.
 fn abandon(c: &ConnIo, rx: &mut RxState) {
     if let Some(j) = rx.job.take() {
-        let back = {
-            let mut g = c.io.inner.lock();
-            c.io.give_back(&mut g, j.itt, j.cmd)
-        };
-        if let Some(cmd) = back {
-            c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
-        }
+        c.up.give_back(j.itt, j.cmd);
     }
 }
 
@@ -196,7 +189,7 @@ fn step(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<bool, Fault> 
             match r {
                 Ok(0) => return Err("the target closed the connection"),
                 Ok(n) => {
-                    c.io.sess.stats.received(u64::from(n));
+                    c.up.received(u64::from(n));
                     c.conn.stats.received(u64::from(n));
                     j.done += n;
                 }
@@ -258,7 +251,7 @@ fn header(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
     if rx.layout.check_max_data(c.max_recv_dsl).is_err() {
         return Err("data segment longer than our MaxRecvDataSegmentLength");
     }
-    c.nop.lock().on_receive(c.io.now_ms());
+    c.nop.lock().on_receive(c.up.now_ms());
     match rx.stat.on_pdu(p.stat_sn()) {
         StatSnEvent::Lost => return Err("StatSN out of sequence"),
         _ => c
@@ -267,31 +260,15 @@ fn header(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
     }
     let (exp, max) = p.cmd_window();
     let len = rx.layout.data_len;
+    c.up.update_window(exp, max);
     if let TargetPdu::DataIn(d) = &p {
-        let (d, window) = (*d, (exp, max));
-        let mut g = c.io.inner.lock();
-        g.update_window(window.0, window.1);
+        let d = *d;
         let itt = d.itt;
         // The command may be lent to the transmit work for a moment (its
-        // command PDU just left); wait for it.
-        let cmd = loop {
-            if g.tasks.get(itt).is_none() {
-                break None;
-            }
-            let idx = IoInner::slot_index(itt);
-            let slot = g.slots.get_mut(idx).ok_or("rx state")?;
-            if !slot.lent {
-                match slot.cmd.take() {
-                    Some(cmd) => {
-                        slot.lent = true;
-                        break Some(cmd);
-                    }
-                    None => return Err("Data-In for a task without a command"),
-                }
-            }
-            c.io.returned.wait(&mut g);
-        };
-        drop(g);
+        // command PDU just left); `lend` waits for it.
+        let cmd =
+            c.up.lend(itt)
+                .map_err(|NotACommand| "Data-In for a task without a command")?;
         let Some(mut cmd) = cmd else {
             // A task we no longer know (aborted): skip its data.
             rx.pdu = Some(p);
@@ -340,7 +317,6 @@ fn header(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
         }
         return Ok(());
     }
-    c.io.inner.lock().update_window(exp, max);
     rx.pdu = Some(p);
     if len == 0 {
         finish(c, rx)
@@ -352,19 +328,8 @@ fn header(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
     }
 }
 
-fn give_up(
-    c: &ConnIo,
-    itt: u32,
-    cmd: Command<SessionIo>,
-    fault: Fault,
-) -> core::result::Result<(), Fault> {
-    let back = {
-        let mut g = c.io.inner.lock();
-        c.io.give_back(&mut g, itt, cmd)
-    };
-    if let Some(cmd) = back {
-        c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
-    }
+fn give_up(c: &ConnIo, itt: u32, cmd: TaskCmd, fault: Fault) -> core::result::Result<(), Fault> {
+    c.up.give_back(itt, cmd);
     Err(fault)
 }
 
@@ -415,18 +380,12 @@ fn finish(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
     };
     let p = rx.pdu.take().ok_or("rx state")?;
     if let Some(j) = rx.job.take() {
-        let back = {
-            let mut g = c.io.inner.lock();
-            c.io.give_back(&mut g, j.itt, j.cmd)
-        };
-        if let Some(cmd) = back {
-            c.io.fail_cmd(cmd, HostByte::TransportDisrupted);
-        }
+        c.up.give_back(j.itt, j.cmd);
         if !digest_ok {
             return Err("data digest error on Data-In");
         }
         if let Some(outcome) = j.complete {
-            complete(c, j.itt, outcome, &[]);
+            c.up.complete(j.itt, outcome, &[]);
         }
         return Ok(());
     }
@@ -441,126 +400,57 @@ fn finish(c: &Arc<ConnIo>, rx: &mut RxState) -> core::result::Result<(), Fault> 
     dispatch(c, p, seg)
 }
 
-/// Ends the command of `itt` with `outcome`; `seg` holds the sense data.
-fn complete(c: &ConnIo, itt: u32, outcome: CommandOutcome, seg: &[u8]) {
-    let cmd = {
-        let mut g = c.io.inner.lock();
-        c.io.finish_task(&mut g, itt)
-    };
-    let Some(mut cmd) = cmd else { return };
-    if outcome.response != RESPONSE_COMPLETED || outcome.status != crate::proto::datain::STATUS_GOOD
-    {
-        c.io.count_error(&cmd);
-    }
-    if outcome.response != RESPONSE_COMPLETED {
-        cmd.set_result(HostByte::Error, 0);
-    } else {
-        cmd.set_result(HostByte::Ok, outcome.status);
-        if let Some(sense) = outcome.sense.and_then(|s| s.slice(seg)) {
-            cmd.set_sense(sense);
-        }
-        match outcome.residual {
-            Residual::Underflow(n) => cmd.set_residual(n),
-            Residual::None | Residual::Overflow(_) => {}
-        }
-    }
-    cmd.done();
-}
-
 /// Acts on a complete PDU other than a Data-In.
 fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(), Fault> {
-    let io = &c.io;
+    let up = &c.up;
     match p {
         TargetPdu::ScsiResponse(rsp) => {
-            let verdict = {
-                let mut g = io.inner.lock();
-                let itt = rsp.itt;
-                let cmd_ref = loop {
-                    if g.tasks.get(itt).is_none() {
-                        break false;
-                    }
-                    let slot = g.slots.get(IoInner::slot_index(itt)).ok_or("rx state")?;
-                    if !slot.lent {
-                        break true;
-                    }
-                    io.returned.wait(&mut g);
-                };
-                if !cmd_ref {
-                    // Late response for an aborted task.
-                    return Ok(());
-                }
-                let slot = g
-                    .slots
-                    .get_mut(IoInner::slot_index(itt))
-                    .ok_or("rx state")?;
-                let t = slot
-                    .cmd
-                    .as_mut()
-                    .and_then(|cmd| cmd.priv_mut().as_mut())
-                    .ok_or("SCSI Response for a task without a command")?;
-                t.datain
-                    .on_scsi_response(&rsp, seg)
-                    .map_err(|_| "SCSI Response inconsistent with the data received")?
+            let verdict = up
+                .with_task(rsp.itt, |t| t.datain.on_scsi_response(&rsp, seg))
+                .map_err(|NotACommand| "SCSI Response for a task without a command")?;
+            // `None`: a late response for an aborted task.
+            let Some(verdict) = verdict else {
+                return Ok(());
             };
+            let verdict =
+                verdict.map_err(|_| "SCSI Response inconsistent with the data received")?;
             if let Some(outcome) = verdict.complete {
-                complete(c, rsp.itt, outcome, seg);
+                up.complete(rsp.itt, outcome, seg);
             }
         }
         TargetPdu::R2t(r) => {
-            let queue = {
-                let mut g = io.inner.lock();
-                let itt = r.itt;
-                loop {
-                    if g.tasks.get(itt).is_none() {
-                        return Ok(());
+            let queued = up
+                .with_task(r.itt, |t| -> core::result::Result<bool, Fault> {
+                    let (accept, _) = t
+                        .datain
+                        .on_r2t(r.r2t_sn)
+                        .map_err(|_| "R2T for a command that is not a write")?;
+                    if !accept {
+                        return Ok(false);
                     }
-                    if !g
-                        .slots
-                        .get(IoInner::slot_index(itt))
-                        .ok_or("rx state")?
-                        .lent
-                    {
-                        break;
+                    let w = t
+                        .write
+                        .as_mut()
+                        .ok_or("R2T for a command that is not a write")?;
+                    let seq = w
+                        .on_r2t(R2t::from(&r))
+                        .map_err(|_| "R2T refused (offset, length or R2TSN)")?;
+                    if !t.push_seq(PendingSeq {
+                        r2tsn: Some(r.r2t_sn),
+                        seq,
+                    }) {
+                        return Err("more R2Ts than MaxOutstandingR2T");
                     }
-                    io.returned.wait(&mut g);
-                }
-                let slot = g
-                    .slots
-                    .get_mut(IoInner::slot_index(itt))
-                    .ok_or("rx state")?;
-                let t = slot
-                    .cmd
-                    .as_mut()
-                    .and_then(|cmd| cmd.priv_mut().as_mut())
-                    .ok_or("R2T for a task without a command")?;
-                let (accept, _) = t
-                    .datain
-                    .on_r2t(r.r2t_sn)
-                    .map_err(|_| "R2T for a command that is not a write")?;
-                if !accept {
-                    return Ok(());
-                }
-                let w = t
-                    .write
-                    .as_mut()
-                    .ok_or("R2T for a command that is not a write")?;
-                let seq = w
-                    .on_r2t(R2t::from(&r))
-                    .map_err(|_| "R2T refused (offset, length or R2TSN)")?;
-                if !t.push_seq(PendingSeq {
-                    r2tsn: Some(r.r2t_sn),
-                    seq,
-                }) {
-                    return Err("more R2Ts than MaxOutstandingR2T");
-                }
-                let queue = !t.tx_queued;
-                t.tx_queued = true;
-                if queue {
-                    c.ring.lock().push_itt(itt);
-                }
-                queue
-            };
-            if queue {
+                    // Queued once per live ITT, so the ring never overflows.
+                    let queue = !t.tx_queued;
+                    t.tx_queued = true;
+                    if queue {
+                        c.ring.lock().push_itt(r.itt);
+                    }
+                    Ok(queue)
+                })
+                .map_err(|NotACommand| "R2T for a task without a command")?;
+            if queued.transpose()?.unwrap_or(false) {
                 c.kick_tx();
             }
         }
@@ -568,7 +458,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
             let action = c
                 .nop
                 .lock()
-                .on_nop_in(&n, io.now_ms())
+                .on_nop_in(&n, up.now_ms())
                 .map_err(|e| match e {
                     NopError::UnknownItt(_) => "NOP-In with an unknown ITT",
                     NopError::IttAndTttBothSet => "NOP-In with both ITT and TTT set",
@@ -577,9 +467,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                     }
                 })?;
             match action {
-                NopInAction::PingAnswered { .. } => {
-                    io.inner.lock().tasks.remove(n.itt);
-                }
+                NopInAction::PingAnswered { .. } => up.release(n.itt),
                 NopInAction::Reply(f) => {
                     // The target's ping has no data (checked above), so
                     // the reply carries none either.
@@ -588,32 +476,14 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                 NopInAction::WindowUpdate => {}
             }
         }
-        TargetPdu::TaskMgmtResponse(r) => {
-            let mut g = io.inner.lock();
-            for w in g.tmf.iter_mut().flatten() {
-                if w.itt == r.itt {
-                    w.response = Some(r.response);
-                }
-            }
-            g.tasks.remove(r.itt);
-            io.returned.notify_all();
-        }
-        TargetPdu::LogoutResponse(r) => {
-            let mut g = io.inner.lock();
-            for w in g.tmf.iter_mut().flatten() {
-                if w.itt == r.itt {
-                    w.response = Some(r.response);
-                }
-            }
-            g.tasks.remove(r.itt);
-            io.returned.notify_all();
-        }
+        TargetPdu::TaskMgmtResponse(r) => up.control_answered(r.itt, r.response),
+        TargetPdu::LogoutResponse(r) => up.control_answered(r.itt, r.response),
         TargetPdu::AsyncMessage(m) => {
-            let action = async_event::interpret(&m, seg, c.cid, io.now_ms())
+            let action = async_event::interpret(&m, seg, c.cid, up.now_ms())
                 .map_err(|_| "malformed Async Message")?;
             match action {
                 AsyncAction::ScsiEvent { .. } => {
-                    pr_info!("session {}: SCSI async event\n", io.sid);
+                    pr_info!("session {}: SCSI async event\n", up.sid());
                 }
                 AsyncAction::LogoutRequested { .. } => {
                     return Err("the target requested a logout");
@@ -625,7 +495,7 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                     return Err("the target dropped the session");
                 }
                 AsyncAction::RenegotiationRequested { .. } => {
-                    pr_info!("session {}: renegotiation request ignored\n", io.sid);
+                    pr_info!("session {}: renegotiation request ignored\n", up.sid());
                 }
                 AsyncAction::TasksTerminated { ack, .. } => {
                     c.queue_ctrl(Ctrl::Nop(ack));
@@ -636,19 +506,13 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
         TargetPdu::Reject(r) => {
             pr_warn!(
                 "session {} connection {}: target rejected a PDU (reason {:#x})\n",
-                io.sid,
+                up.sid(),
                 c.cid,
                 r.reason
             );
             if let Ok(h) = pdu::reject::rejected_header(seg) {
                 let itt = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
-                let cmd = {
-                    let mut g = io.inner.lock();
-                    io.finish_task(&mut g, itt)
-                };
-                if let Some(cmd) = cmd {
-                    io.fail_cmd(cmd, HostByte::Error);
-                }
+                up.fail_task(itt, HostByte::Error);
             }
         }
         TargetPdu::DataIn(_) => return Err("rx state"),

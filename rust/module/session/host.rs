@@ -9,12 +9,12 @@
 #![forbid(unsafe_code)]
 
 use crate::abs::scsi::{Busy, Command, CommandId, EhCommand, HostByte, HostOps};
-use crate::ffp::{CmdSlot, CtrlWait, IoInner, IoState, SessionIo};
-use crate::io::{Issue, TaskIo, TxStage};
-use crate::link::{ConnIo, Ctrl};
+use crate::conn::link::{ConnIo, Ctrl};
 use crate::proto::pdu::Lun;
 use crate::proto::task::{Direction, NewTask};
 use crate::proto::tmf::{self, TmfRequest, TmfResponse, TmfVerdict};
+use crate::session::datapath::{CmdSlot, CtrlWait, IoInner, IoState, SessionIo};
+use crate::session::task::{Issue, TaskIo, TxStage};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVarTimeoutResult};
 
@@ -335,7 +335,7 @@ impl SessionIo {
     fn reset_lun(&self, lun: Lun) {
         let itts = {
             let g = self.inner.lock();
-            let mut mask = [false; crate::ffp::TASKS];
+            let mut mask = [false; crate::session::datapath::TASKS];
             for t in g.tasks.iter().filter(|t| t.lun == lun) {
                 if let Some(m) = mask.get_mut(IoInner::slot_index(t.itt)) {
                     *m = true;

@@ -11,7 +11,7 @@ use crate::abs::net::{IpAddr, SockAddr};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
 use crate::conn::{ConnState, Connection, PathConfig};
-use crate::login::{self, Failure};
+use crate::control::login::{self, Failure};
 use crate::proto::keys::params::{DigestPref, DigestType, InitiatorParams};
 use crate::proto::login::{Isid, LoginDone};
 use crate::session::{ChapCred, PolicyConfig, Session, SessionConfig};
@@ -464,7 +464,7 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
     // session down with it, and the message says which one.
     for (i, path) in paths.into_iter().enumerate() {
         let s2 = sess.clone();
-        let r = on_wq(&ctl, move || crate::mcs::add(&s2, path));
+        let r = on_wq(&ctl, move || crate::control::mcs::add(&s2, path));
         let f = match r {
             Ok(Ok(_)) => continue,
             Ok(Err(f)) => f,
@@ -528,7 +528,7 @@ fn finish_login(
     );
     sess.emit(abi::EventKind::ConnUp, Some(conn.cid), b"");
     sess.emit(abi::EventKind::SessionUp, None, b"");
-    match crate::ffp::start(sess, conn) {
+    match crate::session::datapath::start(sess, conn) {
         Ok(io) => sess.inner.lock().data_path = Some(io),
         Err(e) => pr_err!(
             "rsiscsi: session {}: data path failed to start: {:?}\n",
@@ -545,7 +545,7 @@ fn run_teardown(ctl: &Control, sess: Arc<Session>) -> Result<(), Failure> {
     // back for the logout below.
     let io = sess.inner.lock().data_path.take();
     if let Some(io) = io {
-        crate::ffp::stop(&sess, &io);
+        crate::session::datapath::stop(&sess, &io);
     }
     let (erl, cmd_sn) = {
         let mut g = sess.inner.lock();
@@ -646,7 +646,7 @@ fn conn_add(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
         return Err(busy(req));
     };
     let s2 = sess.clone();
-    match on_wq(&ctl, move || crate::mcs::add(&s2, path))? {
+    match on_wq(&ctl, move || crate::control::mcs::add(&s2, path))? {
         Ok(cid) => req.reply(Cmd::ConnAdd, |w| {
             w.put_u32(Attr::Sid, sess.sid)?;
             w.put_u16(Attr::Cid, cid)
@@ -667,7 +667,7 @@ fn conn_remove(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
         return Err(busy(req));
     };
     let s2 = sess.clone();
-    match on_wq(&ctl, move || crate::mcs::remove(&s2, cid))? {
+    match on_wq(&ctl, move || crate::control::mcs::remove(&s2, cid))? {
         Ok(()) => Ok(()),
         Err(f) => {
             req.set_error(f.msg.as_bytes());
@@ -757,7 +757,7 @@ fn put_addr(w: &mut MsgWriter<'_>, a: Attr, p: Attr, sa: &SockAddr) -> Result {
     w.put_u16(p, sa.port)
 }
 
-fn put_stats(w: &mut MsgWriter<'_>, st: &crate::session::StatsSnapshot) -> Result {
+fn put_stats(w: &mut MsgWriter<'_>, st: &crate::stats::StatsSnapshot) -> Result {
     w.put_u64(Attr::StatCmds, st.cmds)?;
     w.put_u64(Attr::StatTxBytes, st.tx_bytes)?;
     w.put_u64(Attr::StatRxBytes, st.rx_bytes)?;

@@ -11,11 +11,10 @@
 #![forbid(unsafe_code)]
 
 use crate::abi::EventKind;
-use crate::abs::scsi::HostByte;
-use crate::ffp::{IoState, SessionIo, MAX_CONNS};
-use crate::login;
-use crate::mcs;
+use crate::control::login;
+use crate::control::mcs;
 use crate::proto::seq::CmdWindow;
+use crate::session::datapath::{IoState, Join, SessionIo, MAX_CONNS};
 use crate::session::Session;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -23,6 +22,15 @@ use kernel::time::Delta;
 
 /// Pause between login attempts.
 const RETRY_MS: i64 = 1000;
+
+// The data path queues its recovery work when it loses its connections;
+// what the work does is the control plane's.
+impl kernel::workqueue::WorkItem<0> for SessionIo {
+    type Pointer = Arc<SessionIo>;
+    fn run(this: Arc<SessionIo>) {
+        run(&this);
+    }
+}
 
 /// Runs the recovery work: retries the login until it succeeds, the
 /// replacement timeout passes or the session is torn down.
@@ -38,8 +46,7 @@ pub(crate) fn run(io: &Arc<SessionIo>) {
     }
     let mut attempt = 0u32;
     loop {
-        let state = io.inner.lock().state;
-        match state {
+        match io.state() {
             IoState::Recovering { deadline_ms } if io.now_ms() >= deadline_ms => give_up(io),
             IoState::Recovering { .. } | IoState::Failed => {}
             IoState::Running | IoState::Stopping => return,
@@ -70,7 +77,7 @@ pub(crate) fn run(io: &Arc<SessionIo>) {
                 }
                 // After giving up, keep trying (slower) so the devices come
                 // back when the target does.
-                let failed = io.inner.lock().state == IoState::Failed;
+                let failed = io.state() == IoState::Failed;
                 let pause = if failed { RETRY_MS * 3 } else { RETRY_MS };
                 kernel::time::delay::fsleep(Delta::from_millis(pause));
             }
@@ -108,13 +115,13 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
         g.window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
     }
     let window = CmdWindow::from_login(done.exp_cmd_sn, done.max_cmd_sn);
-    let attached = io.attach(&conn, ff, |g| {
-        let ok = matches!(g.state, IoState::Recovering { .. } | IoState::Failed);
-        if ok {
-            g.window = window;
-        }
-        ok
-    });
+    let attached = io.attach(
+        &conn,
+        ff,
+        Join::Recovery {
+            window: Some(window),
+        },
+    );
     match attached {
         Ok(_) => {}
         Err(e) if e == ESHUTDOWN => return Ok(None),
@@ -133,13 +140,11 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
     let mut up = 1;
     for c in conns.iter().filter(|c| c.cid != conn.cid) {
         let r = mcs::login_into(io, sess, c).and_then(|(ff, _)| {
-            io.attach(c, ff, |g| {
-                matches!(g.state, IoState::Recovering { .. } | IoState::Failed)
-            })
-            .map_err(|e| login::Failure {
-                err: e,
-                msg: login::Msg::from_str("the connection failed to start"),
-            })
+            io.attach(c, ff, Join::Recovery { window: None })
+                .map_err(|e| login::Failure {
+                    err: e,
+                    msg: login::Msg::from_str("the connection failed to start"),
+                })
         });
         match r {
             Ok(_) => {
@@ -161,26 +166,16 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
             }
         }
     }
-    let mut g = io.inner.lock();
-    if !matches!(g.state, IoState::Recovering { .. } | IoState::Failed) {
-        return Ok(None);
-    }
-    g.state = IoState::Running;
-    Ok(Some(up))
+    Ok(io.resume().then_some(up))
 }
 
 fn give_up(io: &Arc<SessionIo>) {
-    {
-        let mut g = io.inner.lock();
-        if !matches!(g.state, IoState::Recovering { .. }) {
-            return;
-        }
-        g.state = IoState::Failed;
+    if !io.give_up() {
+        return;
     }
     pr_err!(
         "session {}: recovery gave up after the replacement timeout; I/O fails\n",
         io.sid
     );
-    io.fail_all(HostByte::TransportFailfast);
     io.sess.emit(EventKind::RecoveryEnd, None, b"failed");
 }

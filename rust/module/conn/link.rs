@@ -10,16 +10,16 @@
 //! to an rsiscsi disk never waits for a worker to be created.
 #![forbid(unsafe_code)]
 
+use super::rx::RxState;
+use super::tx::TxScratch;
+use super::{Connection, FullFeature};
 use crate::abs::net::{SocketEvent, SocketEvents, TcpSocket};
-use crate::conn::{Connection, FullFeature};
-use crate::ffp::{SessionIo, TASKS};
 use crate::proto::keys::params::DigestType;
 use crate::proto::nop::{NopConfig, NopEvent, NopKeeper, NopOutFields};
 use crate::proto::pdu::{Digests, Lun};
-use crate::proto::task::{Direction, NewTask};
 use crate::proto::tmf::TmfRequest;
-use crate::rx::RxState;
-use crate::tx::TxScratch;
+use crate::session::port::SessionPort;
+use crate::session::task::TASKS;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow, Completion, Mutex, SpinLock, SpinLockIrq};
@@ -143,8 +143,8 @@ pub(crate) struct ConnIo {
     pub(crate) cid: u16,
     /// The connection this carries (path, weight, counters).
     pub(crate) conn: Arc<Connection>,
-    /// The session's data path.
-    pub(crate) io: Arc<SessionIo>,
+    /// The session, as connections see it.
+    pub(crate) up: SessionPort,
     /// The connection's socket (shared with the control plane's
     /// `FullFeature`, which closes it after the logout).
     pub(crate) sock: Arc<TcpSocket>,
@@ -193,14 +193,14 @@ kernel::impl_has_delayed_work! {
 impl WorkItem<0> for ConnIo {
     type Pointer = Arc<ConnIo>;
     fn run(this: Arc<ConnIo>) {
-        crate::tx::run(&this);
+        crate::conn::tx::run(&this);
     }
 }
 
 impl WorkItem<1> for ConnIo {
     type Pointer = Arc<ConnIo>;
     fn run(this: Arc<ConnIo>) {
-        crate::rx::run(&this);
+        crate::conn::rx::run(&this);
     }
 }
 
@@ -221,7 +221,7 @@ impl ConnIo {
     /// `ff` is returned whatever happens, unless its socket was shared
     /// already, which login never does.
     pub(crate) fn start(
-        io: &Arc<SessionIo>,
+        up: SessionPort,
         conn: &Arc<Connection>,
         ff: FullFeature,
     ) -> (Option<FullFeature>, Result<Arc<ConnIo>>) {
@@ -255,12 +255,12 @@ impl ConnIo {
             local,
             peer,
         };
-        let r = installed.and_then(|n| Self::build(io, conn, sock, n, params, exp_stat_sn));
+        let r = installed.and_then(|n| Self::build(up, conn, sock, n, params, exp_stat_sn));
         (Some(ff), r)
     }
 
     fn build(
-        io: &Arc<SessionIo>,
+        up: SessionPort,
         conn: &Arc<Connection>,
         sock: Arc<TcpSocket>,
         notifier: Arc<Notifier>,
@@ -277,13 +277,13 @@ impl ConnIo {
             interval_ms: u64::from(conn.path.nop_interval) * 1000,
             timeout_ms: u64::from(conn.path.nop_timeout) * 1000,
         };
-        let now = io.now_ms();
+        let now = up.now_ms();
         let notifier2 = notifier.clone();
         let c = Arc::pin_init(
             pin_init!(ConnIo {
                 cid: conn.cid,
                 conn: conn.clone(),
-                io: io.clone(),
+                up,
                 sock,
                 digests,
                 max_recv_dsl,
@@ -336,20 +336,12 @@ impl ConnIo {
     /// Queues the transmit work.
     pub(crate) fn kick_tx(self: &Arc<Self>) {
         // Already queued is fine: that run sends what is queued now.
-        let _ = self
-            .io
-            .queue
-            .queue()
-            .enqueue::<Arc<ConnIo>, 0>(self.clone());
+        let _ = self.up.queue().enqueue::<Arc<ConnIo>, 0>(self.clone());
     }
 
     /// Queues the receive work.
     pub(crate) fn kick_rx(self: &Arc<Self>) {
-        let _ = self
-            .io
-            .queue
-            .queue()
-            .enqueue::<Arc<ConnIo>, 1>(self.clone());
+        let _ = self.up.queue().enqueue::<Arc<ConnIo>, 1>(self.clone());
     }
 
     /// Starts the liveness timer, unless the connection is already being
@@ -370,8 +362,7 @@ impl ConnIo {
         let j = kernel::time::msecs_to_jiffies(ms.min(NOP_TICK_MS) as u32);
         // Only this work item re-arms itself, so it is never pending here.
         let _ = self
-            .io
-            .queue
+            .up
             .queue()
             .enqueue_delayed::<Arc<ConnIo>, 2>(self.clone(), j);
     }
@@ -381,12 +372,12 @@ impl ConnIo {
             self.nop_exited.complete_all();
             return;
         }
-        let now = self.io.now_ms();
+        let now = self.up.now_ms();
         let ev = self.nop.lock().handle_timeout(now);
         match ev {
             Some(NopEvent::PingDue) => self.send_ping(now),
             Some(NopEvent::ConnectionFailed { itt }) => {
-                self.io.inner.lock().tasks.remove(itt);
+                self.up.release(itt);
                 self.fail("NOP-Out timeout: no NOP-In from the target");
                 self.nop_exited.complete_all();
                 return;
@@ -402,21 +393,11 @@ impl ConnIo {
     }
 
     fn send_ping(self: &Arc<Self>, now: u64) {
-        let itt = {
-            let mut g = self.io.inner.lock();
-            let cmd_sn = g.window.immediate_cmd_sn();
-            g.tasks.insert(NewTask {
-                lun: Lun::ZERO,
-                cmd_sn,
-                immediate: true,
-                cid: self.cid,
-                direction: Direction::None,
-                expected_transfer_length: 0,
-            })
-        };
         // A full table means commands are flowing, so their responses
         // already prove the connection alive.
-        let Ok(itt) = itt else { return };
+        let Some(itt) = self.up.reserve_immediate(self.cid) else {
+            return;
+        };
         self.nop.lock().ping_sent(itt, now);
         self.queue_ctrl(Ctrl::Nop(NopKeeper::ping(itt)));
     }
@@ -437,7 +418,7 @@ impl ConnIo {
         if !self.stopping.load(Ordering::Acquire) && !self.is_closing() {
             pr_err!(
                 "session {} connection {} failed: {}\n",
-                self.io.sid,
+                self.up.sid(),
                 self.cid,
                 reason
             );
@@ -448,7 +429,7 @@ impl ConnIo {
             self.sock.shutdown();
         }
         self.kick_tx();
-        self.io.connection_failed(self.cid, reason);
+        self.up.connection_failed(self.cid, reason);
     }
 
     /// Stops the connection for teardown.

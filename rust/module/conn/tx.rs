@@ -8,17 +8,16 @@
 //! the batch is pushed once the queue is empty.
 #![forbid(unsafe_code)]
 
-use crate::abs::scsi::{Command, HostByte};
+use super::link::{ConnIo, Ctrl};
 use crate::abs::sg::SgList;
-use crate::ffp::{IoInner, SessionIo};
-use crate::io::{PendingSeq, TxStage};
-use crate::link::{ConnIo, Ctrl};
 use crate::proto::crc32c::{digest_to_wire, Crc32c};
 use crate::proto::logout::LogoutKind;
 use crate::proto::pdu::{
     header_digest_bytes, pad_len, Bhs, Cdb, ScsiCommand, TaskAttr, BHS_LEN, DIGEST_LEN,
 };
 use crate::proto::task::Direction;
+use crate::session::port::TaskCmd;
+use crate::session::task::{PendingSeq, TxStage};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -126,7 +125,7 @@ impl Pdu {
             match r {
                 Ok(n) => {
                     self.sent += n;
-                    c.io.sess.stats.sent(n as u64);
+                    c.up.sent(n as u64);
                     c.conn.stats.sent(n as u64);
                 }
                 Err(e) if e == EAGAIN => return Ok(false),
@@ -240,14 +239,14 @@ fn bhs_mut(s: &mut TxScratch) -> &mut Bhs {
 }
 
 fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {
-    let cmd_sn = c.io.inner.lock().window.immediate_cmd_sn();
+    let cmd_sn = c.up.immediate_cmd_sn();
     let esn = c.exp_stat_sn();
     let bhs = bhs_mut(s);
     match x {
         Ctrl::Nop(f) => f.to_pdu(cmd_sn, esn).encode(bhs),
         Ctrl::Tmf { req, lun, itt } => req.to_pdu(lun, itt, cmd_sn, esn).encode(bhs),
         Ctrl::Logout { cid, itt } => LogoutKind::CloseConnection { cid }
-            .to_pdu(c.cid, c.io.params.erl, itt, cmd_sn, esn)
+            .to_pdu(c.cid, c.up.erl(), itt, cmd_sn, esn)
             .map_err(|_| EINVAL)?
             .encode(bhs),
     }
@@ -257,23 +256,15 @@ fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {
     finish_pdu(c, s, None, pdu, None)
 }
 
-/// Lends the command of `itt` out of its slot (waiting if the receive side
-/// has it); `None` if the task is gone.
-fn lend(io: &SessionIo, itt: u32) -> Option<Command<SessionIo>> {
-    let mut g = io.inner.lock();
-    loop {
-        g.tasks.get(itt)?;
-        let slot = g.slots.get_mut(IoInner::slot_index(itt))?;
-        if !slot.lent {
-            let mut cmd = slot.cmd.take()?;
-            slot.lent = true;
-            if let Some(t) = cmd.priv_mut().as_mut() {
-                t.tx_queued = false;
-            }
-            return Some(cmd);
-        }
-        io.returned.wait(&mut g);
+/// Lends the command of `itt` for transmitting (waiting if the receive side
+/// has it); `None` if the task is gone. Once lent, the receive side queues
+/// it again for an R2T that arrives meanwhile.
+fn lend(c: &ConnIo, itt: u32) -> Option<TaskCmd> {
+    let mut cmd = c.up.lend(itt).ok().flatten()?;
+    if let Some(t) = cmd.priv_mut().as_mut() {
+        t.tx_queued = false;
     }
+    Some(cmd)
 }
 
 /// Sends what the command of `itt` has to send, starting with the rest of
@@ -281,8 +272,7 @@ fn lend(io: &SessionIo, itt: u32) -> Option<Command<SessionIo>> {
 /// socket filled up (the PDU in progress is parked, the command goes back
 /// to its slot meanwhile).
 fn send_command(c: &Arc<ConnIo>, s: &mut TxScratch, itt: u32, resume: Option<Pdu>) -> Result<bool> {
-    let io = &c.io;
-    let Some(mut cmd) = lend(io, itt) else {
+    let Some(mut cmd) = lend(c, itt) else {
         return if resume.is_some() {
             // Part of its PDU is on the wire; the stream cannot go on.
             Err(ECANCELED)
@@ -291,13 +281,7 @@ fn send_command(c: &Arc<ConnIo>, s: &mut TxScratch, itt: u32, resume: Option<Pdu
         };
     };
     let r = send_command_lent(c, s, itt, &mut cmd, resume);
-    let back = {
-        let mut g = io.inner.lock();
-        io.give_back(&mut g, itt, cmd)
-    };
-    if let Some(cmd) = back {
-        io.fail_cmd(cmd, HostByte::TransportDisrupted);
-    }
+    c.up.give_back(itt, cmd);
     r
 }
 
@@ -305,7 +289,7 @@ fn send_command_lent(
     c: &ConnIo,
     s: &mut TxScratch,
     itt: u32,
-    cmd: &mut Command<SessionIo>,
+    cmd: &mut TaskCmd,
     resume: Option<Pdu>,
 ) -> Result<bool> {
     if let Some(p) = resume {
@@ -324,12 +308,7 @@ fn send_command_lent(
 /// Encodes the command's next PDU into `s.hdr` and moves its transmit
 /// state past it: the SCSI Command PDU, then each Data-Out of its queued
 /// sequences. `None` when there is nothing more to send.
-fn next_pdu(
-    c: &ConnIo,
-    s: &mut TxScratch,
-    itt: u32,
-    cmd: &mut Command<SessionIo>,
-) -> Result<Option<Pdu>> {
+fn next_pdu(c: &ConnIo, s: &mut TxScratch, itt: u32, cmd: &mut TaskCmd) -> Result<Option<Pdu>> {
     let esn = c.exp_stat_sn();
     let Some(t) = cmd.priv_ref().as_ref() else {
         return Ok(None);
