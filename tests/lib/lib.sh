@@ -197,6 +197,11 @@ tbf_set() {
 	tc qdisc replace dev "i$1" root tbf rate "$2" burst 64kb latency 100ms
 	tc -n "$TGT_NS" qdisc replace dev "t$1" root tbf rate "$2" burst 64kb latency 100ms
 }
+# mtu_set N MTU: both ends of path N (connections opened after it use it).
+mtu_set() {
+	ip link set "i$1" mtu "$2"
+	ip -n "$TGT_NS" link set "t$1" mtu "$2"
+}
 qdisc_clear() {
 	tc qdisc del dev "i$1" root 2>/dev/null || true
 	tc -n "$TGT_NS" qdisc del dev "t$1" root 2>/dev/null || true
