@@ -7,18 +7,47 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-test}
+# The test kernel carries the test bed's fixes to LIO (scripts/patches,
+# Documentation/testbed.rst); rsiscsi itself needs none of them.
+patches=()
 case $variant in
-test) frags=(base.config debug.config) ;;
+test)
+	frags=(base.config debug.config)
+	for p in "$RSISCSI_TOP"/scripts/patches/*.patch; do [ -e "$p" ] && patches+=("$p"); done
+	;;
 bench) frags=(base.config bench.config) ;;
 *) die "unknown kernel variant '$variant' (test or bench)" ;;
 esac
 
 tree=$("$RSISCSI_TOP/scripts/kernel-fetch.sh")
 version=${tree##*/}
+if ((${#patches[@]})); then
+	# A patched copy beside the pristine tree: hard links for every file,
+	# real copies for the files the patches touch.
+	phash=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
+	ptree=$RSISCSI_CACHE/src/$version-patched-$phash
+	if [ ! -f "$ptree/.rsiscsi-patched" ]; then
+		log "applying ${#patches[@]} test bed patch(es) to a copy of $version"
+		rm -rf "$ptree.tmp"
+		cp -al "$tree" "$ptree.tmp"
+		for p in "${patches[@]}"; do
+			sed -n 's#^+++ b/##p' "$p" | while IFS= read -r f; do
+				cp --remove-destination "$tree/$f" "$ptree.tmp/$f"
+			done
+			patch -d "$ptree.tmp" -p1 -s --no-backup-if-mismatch <"$p" ||
+				die "patch ${p##*/} does not apply to $version"
+		done
+		touch "$ptree.tmp/.rsiscsi-patched"
+		rm -rf "$ptree"
+		mv "$ptree.tmp" "$ptree"
+	fi
+	tree=$ptree
+fi
 cfgdir=$RSISCSI_TOP/scripts/config
 key=$({
 	echo "$version"
 	for f in "${frags[@]}"; do cat "$cfgdir/$f"; done
+	((${#patches[@]} == 0)) || cat "${patches[@]}"
 	gcc --version | head -n1
 	rustc --version
 	bindgen --version
