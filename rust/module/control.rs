@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod events;
+pub(crate) mod failover;
 pub(crate) mod login;
 pub(crate) mod mcs;
 pub(crate) mod netlink;

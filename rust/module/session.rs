@@ -11,6 +11,7 @@
 
 pub(crate) mod balance;
 pub(crate) mod datapath;
+pub(crate) mod failover;
 mod host;
 pub(crate) mod port;
 pub(crate) mod task;

@@ -74,6 +74,26 @@ impl Stats {
             });
     }
 
+    /// A command of `bytes` bytes moved here from another connection
+    /// (connection recovery): outstanding again, not issued again.
+    pub(crate) fn moved_in(&self, bytes: u32) {
+        self.outstanding.fetch_add(1, Ordering::Relaxed);
+        self.outstanding_bytes
+            .fetch_add(u64::from(bytes), Ordering::Relaxed);
+    }
+
+    /// A command of `bytes` bytes moved away to another connection.
+    pub(crate) fn moved_out(&self, bytes: u32) {
+        let _ = self
+            .outstanding
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        let _ = self
+            .outstanding_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(u64::from(bytes)))
+            });
+    }
+
     /// A command completed with an error.
     pub(crate) fn error(&self) {
         self.errors.fetch_add(1, Ordering::Relaxed);

@@ -46,6 +46,17 @@ pub(crate) enum Ctrl {
         /// The request's ITT.
         itt: u32,
     },
+    /// A Logout Request removing failed connection `cid` for recovery
+    /// (reason 2), sent on another connection.
+    LogoutForRecovery {
+        /// The failed connection.
+        cid: u16,
+        /// The request's ITT.
+        itt: u32,
+        /// The failed connection's ExpStatSN: the target drops the
+        /// recovered commands whose status this acknowledges.
+        exp_stat_sn: u32,
+    },
 }
 
 const CTRL_SLOTS: usize = 8;

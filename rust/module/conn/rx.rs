@@ -477,7 +477,9 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
             }
         }
         TargetPdu::TaskMgmtResponse(r) => up.control_answered(r.itt, r.response),
-        TargetPdu::LogoutResponse(r) => up.control_answered(r.itt, r.response),
+        TargetPdu::LogoutResponse(r) => {
+            up.logout_answered(r.itt, r.response, r.time2wait, r.time2retain)
+        }
         TargetPdu::AsyncMessage(m) => {
             let action = async_event::interpret(&m, seg, c.cid, up.now_ms())
                 .map_err(|_| "malformed Async Message")?;
@@ -488,10 +490,15 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                 AsyncAction::LogoutRequested { .. } => {
                     return Err("the target requested a logout");
                 }
-                AsyncAction::ConnectionDropped { .. } => {
+                AsyncAction::ConnectionDropped { cid, .. } if cid == c.cid => {
                     return Err("the target dropped the connection");
                 }
+                // Parameter1 names another connection of the session.
+                AsyncAction::ConnectionDropped { cid, .. } => {
+                    up.drop_connection(cid, "the target dropped the connection");
+                }
                 AsyncAction::SessionDropped { .. } => {
+                    up.session_dropped();
                     return Err("the target dropped the session");
                 }
                 AsyncAction::RenegotiationRequested { .. } => {

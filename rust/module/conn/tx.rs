@@ -249,6 +249,14 @@ fn send_ctrl(c: &ConnIo, s: &mut TxScratch, x: Ctrl) -> Result<bool> {
             .to_pdu(c.cid, c.up.erl(), itt, cmd_sn, esn)
             .map_err(|_| EINVAL)?
             .encode(bhs),
+        Ctrl::LogoutForRecovery {
+            cid,
+            itt,
+            exp_stat_sn,
+        } => LogoutKind::RemoveConnectionForRecovery { cid }
+            .to_pdu(c.cid, c.up.erl(), itt, cmd_sn, exp_stat_sn)
+            .map_err(|_| EINVAL)?
+            .encode(bhs),
     }
     .map_err(|_| EINVAL)?;
     let hdr_len = seal_header(c, s, 0)?;

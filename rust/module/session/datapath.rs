@@ -80,6 +80,8 @@ pub(super) struct CtrlWait {
     /// Response value: every byte, 255 "Function rejected" included, is
     /// one a target may send.)
     pub(crate) lost: bool,
+    /// Time2Wait and Time2Retain of a Logout Response.
+    pub(crate) times: (u16, u16),
 }
 
 /// Session-wide I/O state, behind `SessionIo::inner`.
@@ -92,6 +94,10 @@ pub(super) struct IoInner {
     pub(crate) tmf: [Option<CtrlWait>; 4],
     /// Which connection carries each new command.
     pub(crate) balance: Balancer,
+    /// CIDs (bit mask) whose failure waits for connection recovery.
+    pub(crate) failed: u32,
+    /// CIDs (bit mask) recovered from and waiting to be reinstated.
+    pub(crate) down: u32,
 }
 
 impl IoInner {
@@ -170,10 +176,18 @@ pub(crate) struct SessionIo {
     /// Session recovery: re-login and replace the failed connection.
     #[pin]
     pub(crate) recover_work: kernel::workqueue::Work<SessionIo, 0>,
+    /// Connection recovery (ERL 2) and reinstatement of failed connections.
+    #[pin]
+    pub(crate) failover_work: kernel::workqueue::Work<SessionIo, 1>,
+    /// The failover work's planner, allocated up front: a recovery must not
+    /// need memory the writeback it unblocks would free.
+    #[pin]
+    pub(crate) planner: Mutex<KBox<super::failover::ConnPlanner>>,
 }
 
 kernel::impl_has_work! {
     impl HasWork<Self, 0> for SessionIo { self.recover_work }
+    impl HasWork<Self, 1> for SessionIo { self.failover_work }
 }
 
 /// Which sessions a connection may join (see [`SessionIo::attach`]).
@@ -217,6 +231,14 @@ impl SessionIo {
         // than built on the stack.
         let tasks = KBox::new(const { TaskTable::<TASKS>::new() }, GFP_KERNEL)?;
         let queue = OwnedQueue::new_reclaim(c"rsiscsi_io", true, true)?;
+        let planner = KBox::new(
+            const {
+                super::failover::ConnPlanner::new(crate::proto::recovery::RecoveryConfig::new(
+                    2, 0, 0,
+                ))
+            },
+            GFP_KERNEL,
+        )?;
         let policy = sess.inner.lock().policy;
         Arc::pin_init(
             pin_init!(SessionIo {
@@ -231,6 +253,8 @@ impl SessionIo {
                         conns: Default::default(),
                         tmf: [None; 4],
                         balance: Balancer::new(policy),
+                        failed: 0,
+                        down: 0,
                     },
                     "SessionIo::inner"
                 ),
@@ -240,6 +264,8 @@ impl SessionIo {
                 epoch: kernel::time::Instant::now(),
                 sess: sess.clone(),
                 recover_work <- kernel::new_work!("SessionIo::recover_work"),
+                failover_work <- kernel::new_work!("SessionIo::failover_work"),
+                planner <- kernel::new_mutex!(planner, "SessionIo::planner"),
             }),
             GFP_KERNEL,
         )
@@ -415,18 +441,16 @@ impl SessionIo {
         }
     }
 
-    /// The connection `cid` failed. Until connection recovery (ERL 2) can
-    /// reassign its tasks, that is a session failure (RFC 7143 §6.1.5 at
-    /// ERL 0 and 1): the other connections are closed too, outstanding
-    /// commands go back to the midlayer, new ones are held, and the
-    /// recovery work reinstates the session on the paths that still work.
+    /// The connection `cid` failed. At ERL 2, with another connection
+    /// usable, that is a connection recovery (RFC 7143 §7.1.4.3): the policy
+    /// passes the connection over at once and the failover work moves its
+    /// tasks to the survivors, then reinstates it. Otherwise it is a session
+    /// failure ([`SessionIo::begin_session_recovery`]).
     ///
     /// A connection being removed whose commands have all completed is
     /// closing as asked: the removal reports it.
     pub(crate) fn connection_failed(self: &Arc<Self>, cid: u16, reason: &str) {
-        let now = self.now_ms();
-        let timeout = self.params.replacement_timeout_ms;
-        let (recover, others) = {
+        let connection_only = {
             let mut g = self.inner.lock();
             // Teardown stops every connection and reports them down itself
             // after the logout.
@@ -442,10 +466,43 @@ impl SessionIo {
             if closing && g.outstanding_on(cid) == 0 {
                 return;
             }
-            // The dead ConnIo stays in its slot until recovery or teardown
-            // replaces it, so its work items can finish; the policy skips
-            // it.
+            // The dead ConnIo stays in its slot until the recovery replaces
+            // it, so its work items can finish; the policy skips it.
             g.balance.reset(slot);
+            let only = self.connection_recoverable(&g, cid);
+            if only {
+                self.note_failed(&mut g, cid);
+            }
+            only
+        };
+        self.sess.emit(
+            crate::abi::EventKind::ConnDown,
+            Some(cid),
+            reason.as_bytes(),
+        );
+        if connection_only {
+            let _ = self
+                .queue
+                .queue()
+                .enqueue::<Arc<SessionIo>, 1>(self.clone());
+            return;
+        }
+        self.begin_session_recovery(Some(cid));
+    }
+
+    /// A session failure (RFC 7143 §6.1.5 at ERL 0 and 1, and wherever
+    /// connection recovery cannot help): every connection but `except`
+    /// (already dead) is closed, outstanding commands go back to the
+    /// midlayer, new ones are held, and the recovery work reinstates the
+    /// session on the paths that still work.
+    pub(crate) fn begin_session_recovery(self: &Arc<Self>, except: Option<u16>) {
+        let now = self.now_ms();
+        let timeout = self.params.replacement_timeout_ms;
+        let (recover, others) = {
+            let mut g = self.inner.lock();
+            if g.state == IoState::Stopping {
+                return;
+            }
             let recover = g.state == IoState::Running;
             if recover {
                 g.state = if timeout == 0 {
@@ -456,19 +513,17 @@ impl SessionIo {
                     }
                 };
             }
+            // Session recovery logs every connection in again.
+            g.failed = 0;
+            g.down = 0;
             let mut others: crate::session::balance::Slots = Default::default();
             for (o, c) in others.iter_mut().zip(g.conns.iter()) {
-                if let Some(c) = c.as_ref().filter(|c| c.cid != cid && c.is_alive()) {
+                if let Some(c) = c.as_ref().filter(|c| Some(c.cid) != except && c.is_alive()) {
                     *o = Some(c.clone());
                 }
             }
             (recover && timeout != 0, others)
         };
-        self.sess.emit(
-            crate::abi::EventKind::ConnDown,
-            Some(cid),
-            reason.as_bytes(),
-        );
         if recover {
             self.sess
                 .emit(crate::abi::EventKind::RecoveryStart, None, b"");

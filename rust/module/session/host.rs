@@ -192,7 +192,9 @@ impl SessionIo {
             "session {}: target reset by session reinstatement\n",
             self.sid
         );
-        conn.fail("target reset: reinstating the session");
+        // Not `conn.fail`: at ERL 2 that would be a connection recovery,
+        // which keeps the tasks the reset must end.
+        conn.up.session_dropped();
         let limit = self.now_ms() + self.params.replacement_timeout_ms + REINSTATE_SLACK_MS;
         loop {
             match self.inner.lock().state {
@@ -220,6 +222,17 @@ impl SessionIo {
         lun: Lun,
         make: impl FnOnce(u32) -> Ctrl,
     ) -> Option<u8> {
+        self.ctrl_exchange_times(conn, lun, make).map(|(r, _)| r)
+    }
+
+    /// As [`SessionIo::ctrl_exchange`], with the Time2Wait and Time2Retain
+    /// of a Logout Response (0 for a TMF).
+    pub(crate) fn ctrl_exchange_times(
+        &self,
+        conn: &Arc<ConnIo>,
+        lun: Lun,
+        make: impl FnOnce(u32) -> Ctrl,
+    ) -> Option<(u8, (u16, u16))> {
         let itt = {
             let mut g = self.inner.lock();
             let cmd_sn = g.window.immediate_cmd_sn();
@@ -240,6 +253,7 @@ impl SessionIo {
                         itt,
                         response: None,
                         lost: false,
+                        times: (0, 0),
                     })
                 }
                 None => {
@@ -257,8 +271,8 @@ impl SessionIo {
         let mut left = kernel::time::msecs_to_jiffies(TMF_TIMEOUT_MS);
         let response = loop {
             let w = g.tmf.iter().flatten().find(|w| w.itt == itt);
-            if let Some(r) = w.and_then(|w| w.response) {
-                break Some(r);
+            if let Some(w) = w.filter(|w| w.response.is_some()) {
+                break w.response.map(|r| (r, w.times));
             }
             if w.is_none_or(|w| w.lost) || !conn.is_alive() {
                 break None;

@@ -214,6 +214,35 @@ impl SessionPort {
         self.io.returned.notify_all();
     }
 
+    /// A Logout Response with `response` and the Time2Wait / Time2Retain
+    /// fields arrived for `itt`.
+    pub(crate) fn logout_answered(&self, itt: u32, response: u8, time2wait: u16, time2retain: u16) {
+        {
+            let mut g = self.io.inner.lock();
+            for w in g.tmf.iter_mut().flatten() {
+                if w.itt == itt {
+                    w.times = (time2wait, time2retain);
+                }
+            }
+        }
+        self.control_answered(itt, response);
+    }
+
+    /// The target announced it drops connection `cid` of this session
+    /// (Async Message event 2 received on another connection).
+    pub(crate) fn drop_connection(&self, cid: u16, reason: &str) {
+        if let Some(c) = self.io.link(cid) {
+            c.fail(reason);
+        }
+    }
+
+    /// The target announced it drops every connection (Async Message
+    /// event 3): no connection can carry a recovery, so the session is
+    /// reinstated.
+    pub(crate) fn session_dropped(&self) {
+        self.io.begin_session_recovery(None);
+    }
+
     /// Connection `cid` failed for `reason`; the session decides what
     /// becomes of its tasks. Called once per failure, from any work item
     /// of the connection.

@@ -113,6 +113,20 @@ impl TaskIo {
         Some(t)
     }
 
+    /// The same command from the start, on connection `cid`: the state a
+    /// resend with its original CmdSN needs (connection recovery retries a
+    /// command the target never received, RFC 7143 §7.2.1). Issue time and
+    /// accounting stay; `None` as for [`TaskIo::new`].
+    pub(crate) fn restarted(&self, cid: u16, wp: WriteParams, dp: DataInParams) -> Option<Self> {
+        let issue = Issue {
+            cid,
+            now_ns: self.issued_ns,
+        };
+        let mut t = TaskIo::new(issue, self.cmd_sn, self.lun, self.dir, self.bytes, wp, dp)?;
+        t.retired = self.retired;
+        Some(t)
+    }
+
     /// Bytes of immediate data in the SCSI Command PDU.
     pub(crate) fn immediate_length(&self) -> u32 {
         self.write.as_ref().map_or(0, |w| w.immediate_length())
