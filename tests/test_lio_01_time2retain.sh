@@ -7,8 +7,8 @@
 # the test then checks that LIO dropped the session and that rsiscsi logs in
 # again once the path returns.
 # timeout=200
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/io.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/io.sh"
 
 rs_setup --erl 2
 echo 2 >"$TPG/param/DefaultTime2Retain"

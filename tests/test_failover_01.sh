@@ -8,10 +8,10 @@
 # the path comes back and the connection is reinstated with its CID and
 # carries I/O again. The disk equals LIO's backing file at the end.
 # timeout=500
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/io.sh"
-. "$(dirname "$0")/../lib/mcs.sh"
-. "$(dirname "$0")/../lib/failover.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/io.sh"
+. "$(dirname "$0")/lib/mcs.sh"
+. "$(dirname "$0")/lib/failover.sh"
 
 mcs_setup 2 --fileio --size 32
 mcs_login 2 --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
