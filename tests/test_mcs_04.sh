@@ -12,11 +12,6 @@
 mcs_setup 3
 watch_start
 mcs_login 3
-sum() {
-	local k=$1 c t=0
-	for c in $(conn_cids); do t=$((t + $(conn_stat "$c" "$k"))); done
-	echo "$t"
-}
 s0_cmds=$(sess_stat cmds) s0_tx=$(sess_stat tx_bytes) s0_rx=$(sess_stat rx_bytes)
 fio_verify "$RS_DEV" --bs=16k --iodepth=8 --size=16m || fail "fio verify failed"
 # terse v3: field 6 read kB, field 47 write kB.
@@ -24,9 +19,15 @@ read_kb=$(awk -F';' '{ print $6 }' /tmp/fio.out | tail -n1)
 write_kb=$(awk -F';' '{ print $47 }' /tmp/fio.out | tail -n1)
 log "fio: read $read_kb KiB, wrote $write_kb KiB"
 [ "$(sess_stat outstanding)" = 0 ] || fail "commands outstanding when idle: $(stat_line session)"
+# One listing for both sides: a target NOP-In between two listings would
+# count in the second only.
+all=$(rsiscsiadm stats --sid "$RS_SID") || fail "rsiscsiadm stats failed"
 for k in cmds tx_bytes rx_bytes; do
-	s=$(sess_stat "$k")
-	t=$(sum "$k")
+	s=$(field "$(grep '^session ' <<<"$all")" "$k")
+	t=0
+	while IFS= read -r line; do
+		t=$((t + $(field "$line" "$k")))
+	done < <(grep '^conn ' <<<"$all")
 	log "$k: session $s, sum over connections $t"
 	[ "$s" = "$t" ] || fail "$k: connections add up to $t, session says $s"
 done
