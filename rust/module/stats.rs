@@ -52,15 +52,7 @@ impl Stats {
 
     /// A command of `bytes` bytes left the task table after `latency_us`.
     pub(crate) fn retired(&self, bytes: u32, latency_us: u32) {
-        // Never below zero, whatever order completions race in.
-        let _ = self
-            .outstanding
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-        let _ = self
-            .outstanding_bytes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(u64::from(bytes)))
-            });
+        self.moved_out(bytes);
         // 1/8 per sample, as TCP's SRTT; the first sample seeds it.
         let _ = self
             .latency_us
@@ -82,8 +74,10 @@ impl Stats {
             .fetch_add(u64::from(bytes), Ordering::Relaxed);
     }
 
-    /// A command of `bytes` bytes moved away to another connection.
+    /// A command of `bytes` bytes is no longer outstanding here: it moved
+    /// away to another connection, or (through [`Stats::retired`]) ended.
     pub(crate) fn moved_out(&self, bytes: u32) {
+        // Never below zero, whatever order completions race in.
         let _ = self
             .outstanding
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
