@@ -183,6 +183,8 @@ pub(crate) struct SessionIo {
     /// need memory the writeback it unblocks would free.
     #[pin]
     pub(crate) planner: Mutex<KBox<super::failover::ConnPlanner>>,
+    /// The connections' ports into this data path, for teardown.
+    pub(super) ports: Arc<super::port::Ports>,
 }
 
 kernel::impl_has_work! {
@@ -240,6 +242,7 @@ impl SessionIo {
             GFP_KERNEL,
         )?;
         let policy = sess.inner.lock().policy;
+        let ports = super::port::Ports::new()?;
         Arc::pin_init(
             pin_init!(SessionIo {
                 sid,
@@ -266,6 +269,7 @@ impl SessionIo {
                 recover_work <- kernel::new_work!("SessionIo::recover_work"),
                 failover_work <- kernel::new_work!("SessionIo::failover_work"),
                 planner <- kernel::new_mutex!(planner, "SessionIo::planner"),
+                ports,
             }),
             GFP_KERNEL,
         )
@@ -801,4 +805,10 @@ pub(crate) fn stop(sess: &Session, io: &Arc<SessionIo>) {
     }
     let window = io.inner.lock().window;
     sess.inner.lock().window = window;
+    // The caller's reference to `io` must be the last (see `Ports`): wait
+    // for every connection, including ones a recovery let go whose work
+    // items still run, then for the work those queued.
+    drop(conns);
+    io.ports.wait_none();
+    io.queue.flush();
 }

@@ -22,7 +22,8 @@ use super::task::TaskIo;
 use crate::abs::scsi::{Command, HostByte};
 use crate::proto::datain::{CommandOutcome, RESPONSE_COMPLETED, STATUS_GOOD};
 use crate::proto::pdu::Residual;
-use kernel::sync::Arc;
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, SpinLockIrq};
 use kernel::workqueue::Queue;
 
 /// A SCSI command as the session lends it to a connection for a transfer.
@@ -33,16 +34,91 @@ pub(crate) type TaskCmd = Command<SessionIo>;
 #[derive(Debug)]
 pub(crate) struct NotACommand;
 
+/// How many [`SessionPort`]s of a data path are alive, so its teardown can
+/// wait for the last one.
+///
+/// A connection's work item may hold the last reference to its connection
+/// and so, through the port, to the data path. Were that the last reference
+/// to the data path, the work item would destroy its own workqueue (a
+/// deadlock lockdep reports). Teardown waits here instead until every port
+/// is gone, which makes its own reference the last.
+#[pin_data]
+pub(crate) struct Ports {
+    /// Irq-safe: the last reference to a connection may go in a socket
+    /// callback.
+    #[pin]
+    live: SpinLockIrq<usize>,
+    #[pin]
+    gone: CondVar,
+}
+
+impl Ports {
+    /// A count of none.
+    pub(super) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Ports {
+                live <- kernel::new_spinlock_irq!(0, "Ports::live"),
+                gone <- kernel::new_condvar!("Ports::gone"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Waits (sleeps) until no port is alive. Connections' work items
+    /// end promptly once their connection is stopped and its socket shut
+    /// down, so this wait is short.
+    pub(super) fn wait_none(&self) {
+        let mut g = self.live.lock();
+        while *g > 0 {
+            self.gone.wait(&mut g);
+        }
+    }
+}
+
+/// One live port; counted down after the port's reference to the data path
+/// is dropped (fields drop in declaration order).
+struct Live(Arc<Ports>);
+
+impl Live {
+    fn new(ports: &Arc<Ports>) -> Self {
+        *ports.live.lock() += 1;
+        Live(ports.clone())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let mut g = self.0.live.lock();
+        *g -= 1;
+        if *g == 0 {
+            self.0.gone.notify_all();
+        }
+    }
+}
+
 /// A connection's handle on its session.
-#[derive(Clone)]
 pub(crate) struct SessionPort {
+    // INVARIANT: declared before `live`, so it is dropped first.
     io: Arc<SessionIo>,
+    live: Live,
+}
+
+impl Clone for SessionPort {
+    fn clone(&self) -> Self {
+        SessionPort {
+            io: self.io.clone(),
+            live: Live::new(&self.live.0),
+        }
+    }
 }
 
 impl SessionPort {
     /// The port of the data path `io`.
     pub(super) fn new(io: &Arc<SessionIo>) -> Self {
-        SessionPort { io: io.clone() }
+        SessionPort {
+            io: io.clone(),
+            live: Live::new(&io.ports),
+        }
     }
 
     /// Session id, for messages.
