@@ -138,6 +138,7 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
     }
     sess.emit(EventKind::ConnUp, Some(conn.cid), b"");
     let mut up = 1;
+    let mut stayed_down = 0u32;
     for c in conns.iter().filter(|c| c.cid != conn.cid) {
         let r = mcs::login_into(io, sess, c).and_then(|(ff, _)| {
             io.attach(c, ff, Join::Recovery { window: None })
@@ -156,6 +157,7 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
                     ff.sock.shutdown();
                 }
                 c.set_down("recovery: login failed");
+                stayed_down |= 1 << (c.cid % 32);
                 pr_info!(
                     "session {}: recovery: connection {} stays down: {}\n",
                     io.sid,
@@ -166,7 +168,20 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
             }
         }
     }
-    Ok(io.resume().then_some(up))
+    if !io.resume() {
+        return Ok(None);
+    }
+    // The connections whose paths did not answer are logged in again by
+    // the failover work, with backoff, once their paths return.
+    if stayed_down != 0 {
+        for cid in 0..MAX_CONNS as u16 {
+            if stayed_down & (1 << cid) != 0 {
+                io.mark_down(cid);
+            }
+        }
+        let _ = io.queue.queue().enqueue::<Arc<SessionIo>, 1>(io.clone());
+    }
+    Ok(Some(up))
 }
 
 fn give_up(io: &Arc<SessionIo>) {
