@@ -487,8 +487,17 @@ fn dispatch(c: &Arc<ConnIo>, p: TargetPdu, seg: &[u8]) -> core::result::Result<(
                 AsyncAction::ScsiEvent { .. } => {
                     pr_info!("session {}: SCSI async event\n", up.sid());
                 }
-                AsyncAction::LogoutRequested { .. } => {
-                    return Err("the target requested a logout");
+                // Moved off gracefully where another connection can take
+                // the load; otherwise a failure, and the session recovers.
+                AsyncAction::LogoutRequested { cid, deadline } => {
+                    if !up.logout_requested(cid, deadline) {
+                        return Err("the target requested a logout");
+                    }
+                    pr_info!(
+                        "session {}: connection {}: the target requested a logout; draining it\n",
+                        up.sid(),
+                        cid
+                    );
                 }
                 AsyncAction::ConnectionDropped { cid, .. } if cid == c.cid => {
                     return Err("the target dropped the connection");

@@ -78,11 +78,34 @@ fn run(io: &Arc<SessionIo>) {
             }
             continue;
         }
+        let mut wake = u64::MAX;
+        if let Some((cid, done, late)) = io.next_draining() {
+            if done {
+                log_out_drained(io, &sess, cid);
+                let i = usize::from(cid) % MAX_CONNS;
+                if let (Some(n), Some(b), Some(a)) =
+                    (next_try.get_mut(i), backoff.get_mut(i), attempts.get_mut(i))
+                {
+                    *b = REINSTATE_MIN_MS;
+                    *n = io.now_ms() + REINSTATE_MIN_MS;
+                    *a = 0;
+                }
+                continue;
+            }
+            if late {
+                io.drain_done(cid);
+                if let Some(link) = io.link(cid) {
+                    link.set_closing(false);
+                    link.fail("commands still outstanding at the target's logout deadline");
+                }
+                continue;
+            }
+            wake = io.now_ms() + TICK_MS;
+        }
         let down = io.down_mask();
-        if down == 0 {
+        if down == 0 && wake == u64::MAX {
             return;
         }
-        let mut wake = u64::MAX;
         for cid in 0..MAX_CONNS as u16 {
             let i = usize::from(cid);
             if down & (1 << cid) == 0 {
@@ -126,6 +149,46 @@ fn run(io: &Arc<SessionIo>) {
             sleep_ms(wake.saturating_sub(io.now_ms()));
         }
     }
+}
+
+/// Logs out connection `cid`, drained at the target's request (Async
+/// Message event 1), with Logout reason 1 on itself, and leaves it to be
+/// reinstated like a recovered one.
+fn log_out_drained(io: &Arc<SessionIo>, sess: &Arc<Session>, cid: u16) {
+    io.drain_done(cid);
+    let Some(link) = io.link(cid) else {
+        return;
+    };
+    match io.ctrl_exchange(&link, Lun::ZERO, |itt| Ctrl::Logout { cid, itt }) {
+        Some(0) => {}
+        r => pr_warn!(
+            "session {}: connection {}: Logout at the target's request: response {:?}; closing it anyway\n",
+            io.sid,
+            cid,
+            r
+        ),
+    }
+    link.stop("logged out at the target's request");
+    link.wait_stopped();
+    drop(link);
+    io.detach(cid);
+    if let Some(c) = sess.connection(cid) {
+        if let Some(ff) = c.take_full_feature() {
+            ff.sock.shutdown();
+        }
+        c.set_down("logged out at the target's request");
+    }
+    sess.emit(
+        EventKind::ConnDown,
+        Some(cid),
+        b"logged out at the target's request",
+    );
+    pr_info!(
+        "session {}: connection {} logged out at the target's request; it will be reinstated\n",
+        io.sid,
+        cid
+    );
+    io.mark_down(cid);
 }
 
 /// The planner's configuration for failed connection `cid`, whose last

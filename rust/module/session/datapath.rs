@@ -98,6 +98,11 @@ pub(super) struct IoInner {
     pub(crate) failed: u32,
     /// CIDs (bit mask) recovered from and waiting to be reinstated.
     pub(crate) down: u32,
+    /// CIDs (bit mask) the target asked to log out (Async event 1): no new
+    /// commands, logged out once their commands are done.
+    pub(crate) draining: u32,
+    /// Per CID: when the target wants the logout done (session clock, ms).
+    pub(crate) drain_deadline: [u64; MAX_CONNS],
 }
 
 impl IoInner {
@@ -258,6 +263,8 @@ impl SessionIo {
                         balance: Balancer::new(policy),
                         failed: 0,
                         down: 0,
+                        draining: 0,
+                        drain_deadline: [0; MAX_CONNS],
                     },
                     "SessionIo::inner"
                 ),

@@ -84,6 +84,62 @@ impl SessionIo {
         Some(cid)
     }
 
+    /// The target asked (Async Message event 1) to log connection `cid` out
+    /// by `deadline_ms`: from now on the policy passes it over, and the
+    /// failover work logs it out once its commands are done. `false` when
+    /// it cannot be drained (the session's last usable connection, or not
+    /// running): the caller treats the request as a connection failure.
+    pub(crate) fn logout_requested(self: &Arc<Self>, cid: u16, deadline_ms: u64) -> bool {
+        {
+            let mut g = self.inner.lock();
+            let g = &mut *g;
+            if g.state != IoState::Running {
+                return false;
+            }
+            let slot = usize::from(cid);
+            let Some(link) = g.conns.get(slot).and_then(|c| c.clone()) else {
+                return false;
+            };
+            if !g
+                .conns
+                .iter()
+                .flatten()
+                .any(|c| c.cid != cid && c.is_usable())
+            {
+                return false;
+            }
+            link.set_closing(true);
+            g.balance.refresh(&g.conns);
+            g.draining |= bit(cid);
+            if let Some(d) = g.drain_deadline.get_mut(slot) {
+                *d = deadline_ms;
+            }
+        }
+        let _ = self
+            .queue
+            .queue()
+            .enqueue::<Arc<SessionIo>, 1>(self.clone());
+        true
+    }
+
+    /// A connection the target asked to log out: its CID, whether its
+    /// commands are done, and whether the target's deadline passed. It
+    /// stays listed until [`SessionIo::drain_done`].
+    pub(crate) fn next_draining(&self) -> Option<(u16, bool, bool)> {
+        let g = self.inner.lock();
+        if g.draining == 0 {
+            return None;
+        }
+        let cid = g.draining.trailing_zeros() as u16;
+        let deadline = g.drain_deadline.get(usize::from(cid)).copied().unwrap_or(0);
+        Some((cid, g.outstanding_on(cid) == 0, self.now_ms() >= deadline))
+    }
+
+    /// Connection `cid` is no longer drained for a logout.
+    pub(crate) fn drain_done(&self, cid: u16) {
+        self.inner.lock().draining &= !bit(cid);
+    }
+
     /// Connection `cid` is recovered from and waits to be reinstated.
     pub(crate) fn mark_down(&self, cid: u16) {
         let mut g = self.inner.lock();

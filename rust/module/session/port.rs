@@ -312,6 +312,13 @@ impl SessionPort {
         }
     }
 
+    /// The target asked to log connection `cid` out by `deadline_ms`
+    /// (Async Message event 1); `false` when the session cannot do without
+    /// it, and the caller fails the connection instead.
+    pub(crate) fn logout_requested(&self, cid: u16, deadline_ms: u64) -> bool {
+        self.io.logout_requested(cid, deadline_ms)
+    }
+
     /// The target announced it drops every connection (Async Message
     /// event 3): no connection can carry a recovery, so the session is
     /// reinstated.
