@@ -23,6 +23,15 @@ hostname rsiscsi-guest
 ip link set lo up
 ulimit -c 0
 
+# The kernel's console is ttyS0; everything userspace prints goes to ttyS1
+# (the same QEMU output). On one UART, a printk racing the tty's output
+# could leave the tty waiting for a transmit interrupt that never came: the
+# tests then blocked writing their output, the guest went silent.
+if [ -c /dev/ttyS1 ]; then
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	exec >/dev/ttyS1 2>&1 </dev/null
+fi
+
 rc=0
 if [ -x /rsiscsi-cmd ]; then
 	cd /tests || exit 1

@@ -49,7 +49,8 @@ log "booting $variant kernel ($accel), timeout ${timeout_s}s, console log $logf"
 
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp 2 -m "$mem" -nographic -no-reboot \
+	-accel "$accel" -cpu max -smp 2 -m "$mem" -display none -no-reboot \
+	-chardev stdio,mux=on,id=out -serial chardev:out -serial chardev:out \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=0 rdinit=/init" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$logf"
