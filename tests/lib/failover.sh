@@ -12,11 +12,35 @@ wait_msg() {
 	wait_for "$1" bash -c "dmesg | grep -Eq '$2'"
 }
 
-# wait_recovered CID: connection CID's commands were moved (ERL 2).
+# msg_count REGEX: how many kernel messages match REGEX.
+msg_count() { dmesg | grep -Ec "$1" || true; }
+
+# wait_recovered CID [N]: connection CID's commands were moved (ERL 2) for
+# the N-th time (default 1).
 wait_recovered() {
-	wait_msg 60 "session $RS_SID: connection $1 recovered" ||
-		fail "connection $1 was not recovered: $(dmesg | grep rsiscsi | tail -n 8)"
+	local i
+	for ((i = 0; i < 300; i++)); do
+		(($(recoveries "$1") >= ${2:-1})) && break
+		sleep 0.2
+	done
+	(($(recoveries "$1") >= ${2:-1})) ||
+		fail "connection $1 was not recovered (${2:-1}): $(dmesg | grep rsiscsi | tail -n 8)"
 	log "$(dmesg | grep "session $RS_SID: connection $1 recovered" | tail -n 1)"
+}
+
+# recoveries CID: how many times connection CID was recovered so far.
+recoveries() { msg_count "session $RS_SID: connection $1 recovered"; }
+
+# carries_io CID: connection CID completes new commands (within 30 s).
+carries_io() {
+	local was now i
+	was=$(conn_stat "$1" cmds)
+	for ((i = 0; i < 150; i++)); do
+		now=$(conn_stat "$1" cmds)
+		((${now:-0} > ${was:-0})) && return 0
+		sleep 0.2
+	done
+	fail "connection $1 carries no I/O: $(stat_line conn "$1")"
 }
 
 # wait_reinstated CID: connection CID logged in again after a recovery.
@@ -39,3 +63,27 @@ same_as_backing_file() {
 	cmp <(dd if="$RS_DEV" bs=1M iflag=direct status=none) /tmp/lun0.img ||
 		fail "the disk differs from LIO's backing file"
 }
+
+# failover_begin: LIO's file covers the whole disk (it only grows where it
+# is written; the disk reads zeros beyond), and the LIO session id and our
+# error count are kept for failover_end.
+failover_begin() {
+	truncate -s "$(blockdev --getsize64 "$RS_DEV")" /tmp/lun0.img
+	FO_SID=$(lio_sid)
+	FO_ERRORS=$(sess_stat errors)
+}
+
+# failover_end: the session survived as one (same LIO session, no session
+# recovery), no I/O error, the disk equals LIO's file; then logout and rmmod.
+failover_end() {
+	[ "$(lio_sid)" = "$FO_SID" ] || fail "LIO session $FO_SID became $(lio_sid): the session was reinstated"
+	no_session_recovery
+	[ "$(sess_stat errors)" = "$FO_ERRORS" ] || fail "I/O errors: $(stat_line session)"
+	same_as_backing_file
+	rs_logout
+	wait_for 10 rs_no_disk || fail "disk still present after logout"
+	rmmod rsiscsi || fail "rmmod failed"
+}
+
+# conn_state CID: the state connection CID is listed in.
+conn_state() { conn_stat "$1" state; }
