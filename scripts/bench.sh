@@ -10,8 +10,8 @@ set -euo pipefail
 out=$RSISCSI_TOP/build/bench
 mkdir -p "$out"
 "$RSISCSI_TOP/scripts/vm-run.sh" -v bench -t 1800 -m 3G -l "$out/console.log" -- \
-	env BENCH_RUNTIME="${BENCH_RUNTIME:-8}" BENCH_MCS="${BENCH_MCS:-1}" ./bench.sh |
-	tee "$out/guest.log" | grep -E '^(BENCH|MCS|# )' || true
+	env BENCH_RUNTIME="${BENCH_RUNTIME:-8}" BENCH_MCS="${BENCH_MCS:-1}" BENCH_STALL="${BENCH_STALL:-1}" ./bench.sh |
+	tee "$out/guest.log" | grep -E '^(BENCH|MCS|STALL|# )' || true
 
 awk '$1 == "BENCH" {
 	k = $3; who = $2
@@ -62,3 +62,34 @@ END {
 		}
 	}
 }' "$out/guest.log" | tee -a "$out/table.txt"
+
+# Failover stall: the longest gap between completed I/Os across a silent
+# path cut, and a plot of throughput over time for every side.
+awk '$1 == "STALL" {
+	if (!n++) printf "\nFailover stall (path 1 of 2 silently cut at %d s, back at its end; 4k random reads, QD 8)\n%-24s %12s %10s\n", $4, "initiator", "stall (s)", "cut (s)"
+	printf "%-24s %12.2f %5d-%-4d\n", $2, $3 / 1000, $4, $5
+	if ($2 ~ /^rsiscsi/) rs[$2] = $3; else if ($3 > dm) dm = $3
+}
+END {
+	if (!n) exit 0
+	for (w in rs) if (dm > 0) printf "%s / worst dm-multipath: %.3f\n", w, rs[w] / dm
+}' "$out/guest.log" | tee -a "$out/table.txt"
+if grep -q '^TPUT ' "$out/guest.log" && command -v gnuplot >/dev/null; then
+	plot=()
+	for who in $(awk '$1 == "TPUT" { print $2 }' "$out/guest.log" | uniq); do
+		awk -v w="$who" '$1 == "TPUT" && $2 == w { print $3, $4 }' "$out/guest.log" >"$out/tput-$who.dat"
+		plot+=("'$out/tput-$who.dat' using 1:2 with lines title '$who'")
+	done
+	cut=$(awk '$1 == "STALL" { print $4; exit }' "$out/guest.log")
+	gnuplot <<-EOF
+		set terminal pngcairo size 1000,500 noenhanced
+		set output '$out/failover.png'
+		set title 'Throughput across a silent cut of path 1 of 2 at ${cut} s (4k random reads, QD 8)'
+		set xlabel 'seconds since fio started'
+		set ylabel 'MB/s (per 0.5 s)'
+		set xrange [0:60]
+		set arrow from ${cut}, graph 0 to ${cut}, graph 1 nohead dashtype 2
+		plot $(IFS=,; echo "${plot[*]}")
+	EOF
+	echo "plot: $out/failover.png (x axis cut at 60 s; the dm-multipath-default run lasts 164 s)"
+fi

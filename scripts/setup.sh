@@ -13,6 +13,8 @@ APT_PKGS=(
 	e2fsprogs util-linux procps sg3-utils
 	# host interop target and tools
 	tgt shellcheck
+	# make bench: the failover throughput plot
+	gnuplot-nox
 )
 
 missing=()

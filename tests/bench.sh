@@ -86,8 +86,9 @@ bench_rsiscsi() {
 # mcs_fio DEV CASE WHO LIMIT [RW BS QD]
 mcs_fio() {
 	local dev=$1 case=$2 who=$3 limit=$4 rw=${5:-read} bs=${6:-128k} qd=${7:-16} out line
+	[ -b "$dev" ] || fail "mcs_fio: $dev is not a block device"
 	out=$(fio --name=mcs --filename="$dev" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs" \
-		--iodepth="$qd" --runtime="$RUNTIME" --time_based --size=192m \
+		--iodepth="$qd" --ramp_time=2 --runtime="$RUNTIME" --time_based --size=192m \
 		--output-format=terse --terse-version=3 2>&1) || fail "fio $case $who: $out"
 	line=$(terse_line "$out") || fail "fio $case $who: no data moved: $out"
 	awk -F';' -v c="$case" -v w="$who" -v l="$limit" \
@@ -134,7 +135,7 @@ rs_mcs() {
 # dm_mcs CASE LIMIT N: dm-multipath over one open-iscsi session per path,
 # with the round-robin and service-time selectors.
 dm_mcs() {
-	local case=$1 limit=$2 n=$3 i sel table disks devs=() sectors
+	local case=$1 limit=$2 n=$3 i sel table disks devs=() sectors mp
 	oi_start
 	for ((i = 0; i < n; i++)); do oi_login "$i"; done
 	mapfile -t disks < <(wait_disks "$n")
@@ -151,7 +152,12 @@ dm_mcs() {
 			for i in "${devs[@]}"; do table+=" $i 1 1"; done
 		fi
 		dmsetup create mpbench --table "$table" || fail "dmsetup create ($sel)"
-		mcs_fio /dev/mapper/mpbench "$case" "dm-multipath-$sel" "$limit"
+		# No udev in the guest: /dev/mapper/mpbench does not appear, and
+		# fio would lay out a file of that name in tmpfs. devtmpfs has the
+		# device as dm-MINOR.
+		mp=/dev/dm-$(dmsetup info -c --noheadings -o minor mpbench | tr -d ' ')
+		wait_for 5 test -b "$mp" || fail "no block device $mp for mpbench"
+		mcs_fio "$mp" "$case" "dm-multipath-$sel" "$limit"
 		dmsetup remove mpbench || fail "dmsetup remove"
 	done
 	iscsiadm -m node -u >/dev/null
@@ -191,6 +197,82 @@ bench_mcs() {
 	for ((i = 0; i < NPATHS; i++)); do mtu_set "$i" 1500; done
 }
 
+# ---- Failover stall: path 1 of two goes silent (link down) under 4k random
+# reads at QD 8 and comes back. The stall is the longest gap between two
+# completed I/Os (fio's per-I/O log). Lines "STALL who gap_ms cut_s up_s"
+# and "TPUT who t_s MB/s" (per 0.5 s, for the plot).
+
+# stall_run DEV WHO DOWN_S: the cut comes 6 s in and lasts DOWN_S.
+stall_run() {
+	local dev=$1 who=$2 down=$3 cut=6 total pid
+	total=$((cut + down + 8))
+	rm -f /tmp/stall_*.log
+	fio --name=stall --filename="$dev" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
+		--iodepth=8 --runtime="$total" --time_based --size=192m --write_lat_log=/tmp/stall \
+		--log_avg_msec=0 >/tmp/stall.out 2>&1 &
+	pid=$!
+	sleep "$cut"
+	path_down 1
+	sleep "$down"
+	path_up 1
+	wait "$pid" || fail "fio stall $who: $(tail -n 5 /tmp/stall.out)"
+	# Lines: completion time (ms since the job started), latency, ...
+	[ -s /tmp/stall_lat.1.log ] || fail "fio stall $who: no per-I/O log"
+	sort -n -t, -k1,1 /tmp/stall_lat.1.log | awk -F, -v who="$who" -v cut="$cut" -v up=$((cut + down)) '
+		{ t = $1 + 0; if (n++ && t - last > gap) gap = t - last; last = t
+		  b = int(t / 500); cnt[b]++; if (b > maxb) maxb = b }
+		END {
+			printf "STALL %s %d %d %d\n", who, gap, cut, up
+			for (i = 0; i <= maxb; i++) printf "TPUT %s %.1f %.3f\n", who, i * 0.5, cnt[i] * 4096 * 2 / 1e6
+		}'
+}
+
+# stall_rs WHO DOWN_S [rsiscsiadm login options...]: two connections, ERL 2.
+stall_rs() {
+	local who=$1 down=$2
+	shift 2
+	mcs_login 2 "$@"
+	stall_run "$RS_DEV" "$who" "$down"
+	wait_for 60 sh -c "rsiscsiadm stats --sid $RS_SID | grep -q '^conn .* cid=1 state=FULL_FEATURE'" || true
+	rs_logout
+	wait_for 10 rs_no_disk || true
+}
+
+# stall_dm WHO DOWN_S [iscsiadm node key=value...]: dm-multipath
+# (round-robin, like rsiscsi's default policy; queue_if_no_path) over one
+# open-iscsi session per path.
+stall_dm() {
+	local who=$1 down=$2 i disks devs=() sectors table mp
+	shift 2
+	oi_start
+	for i in 0 1; do oi_login "$i" "$@"; done
+	mapfile -t disks < <(wait_disks 2)
+	((${#disks[@]} == 2)) || fail "stall_dm: want 2 disks, got ${disks[*]}"
+	for i in "${disks[@]}"; do devs+=("$(cat "/sys/block/$i/dev")"); done
+	sectors=$(blockdev --getsz "/dev/${disks[0]}")
+	table="0 $sectors multipath 1 queue_if_no_path 0 1 1 round-robin 0 2 1 ${devs[0]} 1 ${devs[1]} 1"
+	dmsetup create mpstall --table "$table" || fail "dmsetup create mpstall"
+	mp=/dev/dm-$(dmsetup info -c --noheadings -o minor mpstall | tr -d ' ')
+	wait_for 5 test -b "$mp" || fail "no block device $mp for mpstall"
+	stall_run "$mp" "$who" "$down"
+	# The failed path is not reinstated without multipathd: only logged.
+	log "$who: $(dmsetup status mpstall)"
+	dmsetup remove mpstall || fail "dmsetup remove mpstall"
+	iscsiadm -m node -u >/dev/null
+	oi_stop
+	wait_for 10 no_lio_disks || true
+}
+
+bench_stall() {
+	stall_rs rsiscsi-default 20
+	stall_rs rsiscsi-tuned 20 --param NopInterval=1 --param NopTimeout=1
+	stall_dm dm-multipath-tuned 20 node.conn[0].timeo.noop_out_interval=1 \
+		node.conn[0].timeo.noop_out_timeout=1 node.session.timeo.replacement_timeout=2
+	# With open-iscsi's defaults the path fails over only after
+	# noop_out_interval + noop_out_timeout + replacement_timeout (130 s).
+	stall_dm dm-multipath-default 150
+}
+
 command -v rsiscsiadm >/dev/null || fail "no rsiscsiadm in the guest"
 net_setup 4
 lio_setup --size 256
@@ -208,5 +290,9 @@ bench_openiscsi
 if [ "${BENCH_MCS:-1}" != 0 ]; then
 	log "MC/S: 128k sequential reads, fio ${RUNTIME}s per point"
 	bench_mcs
+fi
+if [ "${BENCH_STALL:-1}" != 0 ]; then
+	log "failover stall: path 1 of 2 cut under 4k random reads, QD 8"
+	bench_stall
 fi
 rmmod rsiscsi

@@ -3,6 +3,7 @@
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/io.sh"
 . "$(dirname "$0")/lib/mcs.sh"
+. "$(dirname "$0")/lib/failover.sh"
 
 step() { printf '\n=== %s\n' "$*"; }
 names() { for d in "$@"; do printf '%s ' "${d##*/}"; done; }
@@ -31,7 +32,8 @@ dmesg | grep rsiscsi | sed 's/^/  /'
 step "rsiscsiadm login: one session, a connection on each path (MC/S), round-robin"
 rsiscsiadm watch >/tmp/events.log 2>&1 &
 watcher=$!
-mcs_login 2 --policy round-robin
+# Pings every second, a connection silent for 2 s after one is dead.
+mcs_login 2 --policy round-robin --param NopInterval=1 --param NopTimeout=2
 rsiscsiadm list
 rsiscsiadm list -P 1 | sed 's/^/  /'
 
@@ -71,6 +73,26 @@ cid=$(sed -n 's/^Added connection \([0-9]*\) .*/\1/p' <<<"$net_out")
 fio_verify "$RS_DEV" --size=4m >/dev/null && echo "  verified with three connections"
 rsiscsiadm stats --sid "$RS_SID" | sed 's/^/  /'
 [ -n "$cid" ] && rsiscsiadm conn-remove --sid "$RS_SID" --cid "$cid" | sed 's/^/  /'
+
+step "Failover (ERL 2): path 1 goes silent under fio verify; the session carries on over path 0"
+fio_loop_start "$RS_DEV"
+sleep 3
+path_down 1
+echo "  $(date +%T) path 1 cut (link down: no RST, no FIN)"
+wait_recovered 1 >/dev/null
+dmesg | grep -E "session $RS_SID:? connection 1 (failed|recovered)" | sed 's/^\[[^]]*\] /  /'
+before=$(snap 0)
+sleep 3
+echo "  $(date +%T) I/O goes on: connection 0 completed $(delta "$before" 0) commands in 3 s with path 1 down"
+path_up 1
+echo "  $(date +%T) path 1 back"
+wait_reinstated 1
+dmesg | grep "session $RS_SID: connection 1 reinstated" | tail -n 1 | sed 's/^\[[^]]*\] /  /'
+before=$(snap 1)
+sleep 3
+echo "  $(date +%T) connection 1 carries I/O again: $(delta "$before" 1) commands in 3 s"
+fio_loop_stop
+echo "  LIO still has one session: $(lio_info "$RS_IQN" | grep -c 'LIO Session ID') (no reinstatement)"
 
 step "Session recovery: the target's portal group restarts under us"
 tpg_restart 2
