@@ -68,11 +68,12 @@ END {
 awk '$1 == "STALL" {
 	if (!n++) printf "\nFailover stall (path 1 of 2 silently cut at %d s, back at its end; 4k random reads, QD 8)\n%-24s %12s %10s\n", $4, "initiator", "stall (s)", "cut (s)"
 	printf "%-24s %12.2f %5d-%-4d\n", $2, $3 / 1000, $4, $5
-	if ($2 ~ /^rsiscsi/) rs[$2] = $3; else if ($3 > dm) dm = $3
+	split($2, p, "-"); side = p[1]; timers = $2; sub(/^[a-z]+(-multipath)?-/, "", timers)
+	if (side == "rsiscsi") rs[timers] = $3; else dm[timers] = $3
 }
 END {
 	if (!n) exit 0
-	for (w in rs) if (dm > 0) printf "%s / worst dm-multipath: %.3f\n", w, rs[w] / dm
+	for (t in rs) if (t in dm && dm[t] > 0) printf "stall ratio rsiscsi / dm-multipath, %s timers: %.3f\n", t, rs[t] / dm[t]
 }' "$out/guest.log" | tee -a "$out/table.txt"
 if grep -q '^TPUT ' "$out/guest.log" && command -v gnuplot >/dev/null; then
 	plot=()
