@@ -13,13 +13,8 @@
 . "$(dirname "$0")/lib/mcs.sh"
 . "$(dirname "$0")/lib/failover.sh"
 
-mcs_setup 2 --fileio --size 32
-mcs_login 2 --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
+failover_setup 2
 lio_info "$RS_IQN" | grep -q "ErrorRecoveryLevel: 2" || log "LIO: $(lio_info "$RS_IQN" | head -n 3)"
-# LIO's file only grows where it is written; the disk reads zeros beyond.
-truncate -s "$(blockdev --getsize64 "$RS_DEV")" /tmp/lun0.img
-sid0=$(lio_sid)
-errors=$(sess_stat errors)
 
 # Mid-write: path 1 silent under fio verify.
 fio_loop_start "$RS_DEV"
@@ -67,11 +62,5 @@ esac
 path_up 0
 wait_reinstated 0
 
-[ "$(lio_sid)" = "$sid0" ] || fail "LIO session $sid0 became $(lio_sid): the session was reinstated"
-no_session_recovery
-[ "$(sess_stat errors)" = "$errors" ] || fail "I/O errors: $(stat_line session)"
-same_as_backing_file
-rs_logout
-wait_for 10 rs_no_disk || fail "disk still present after logout"
-rmmod rsiscsi || fail "rmmod failed"
+failover_end
 exit "$KSFT_PASS"

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib/mcs.sh"
 . "$(dirname "$0")/lib/failover.sh"
 
-mcs_setup 2 --fileio --size 32
-mcs_login 2 --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
-failover_begin
+failover_setup 2
 
 netem_set 1 loss 5%
 log "path 1: netem loss 5%"

@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib/mcs.sh"
 . "$(dirname "$0")/lib/failover.sh"
 
-mcs_setup 2 --fileio --size 32
-mcs_login 2 --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
+failover_setup 2
 conn_add 0 --nop-interval 1 --nop-timeout 2
 c2=$NEW_CID
 conn_add 1 --nop-interval 1 --nop-timeout 2
@@ -17,7 +16,6 @@ c3=$NEW_CID
 [ "$(conn_cids | wc -l)" = 4 ] || fail "expected 4 connections: $(conn_cids | tr '\n' ' ')"
 [ "$(lio_cids | wc -l)" = 4 ] || fail "LIO lists $(lio_cids | tr '\n' ' ')"
 log "connections 0, $c2 on path 0; 1, $c3 on path 1"
-failover_begin
 
 fio_loop_start "$RS_DEV"
 sleep 3

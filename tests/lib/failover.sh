@@ -64,6 +64,15 @@ same_as_backing_file() {
 		fail "the disk differs from LIO's backing file"
 }
 
+# failover_setup N: N paths to LIO (ERL 2, fileio LUN), one session with a
+# connection on each, pings every second and a 2 s NOP timeout; then
+# failover_begin.
+failover_setup() {
+	mcs_setup "$1" --fileio --size 32
+	mcs_login "$1" --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
+	failover_begin
+}
+
 # failover_begin: LIO's file covers the whole disk (it only grows where it
 # is written; the disk reads zeros beyond), and the LIO session id and our
 # error count are kept for failover_end.

@@ -51,13 +51,37 @@ fn sleep_ms(ms: u64) {
     kernel::time::delay::fsleep(Delta::from_millis(ms.clamp(1, TICK_MS) as i64));
 }
 
-/// Recovers every failed connection, then reinstates the recovered ones
-/// until all are back or the session leaves the running state.
+/// When and how often a down connection is logged in again.
+#[derive(Clone, Copy, Default)]
+struct Retry {
+    next_try: u64,
+    backoff: u64,
+    attempts: u32,
+}
+
+impl Retry {
+    /// A connection just went down: first attempt after the shortest pause.
+    fn restart(&mut self, now: u64) {
+        *self = Retry {
+            next_try: now + REINSTATE_MIN_MS,
+            backoff: REINSTATE_MIN_MS,
+            attempts: 0,
+        };
+    }
+
+    /// An attempt failed: back off.
+    fn failed(&mut self, now: u64) {
+        self.backoff = (self.backoff * 2).clamp(REINSTATE_MIN_MS, REINSTATE_MAX_MS);
+        self.next_try = now + self.backoff;
+    }
+}
+
+/// Recovers every failed connection, logs out the ones the target asked
+/// for, then reinstates them until all are back or the session leaves the
+/// running state.
 fn run(io: &Arc<SessionIo>) {
     let sess = io.sess.clone();
-    let mut next_try = [0u64; MAX_CONNS];
-    let mut backoff = [0u64; MAX_CONNS];
-    let mut attempts = [0u32; MAX_CONNS];
+    let mut retry = [Retry::default(); MAX_CONNS];
     loop {
         if io.state() != IoState::Running {
             return;
@@ -67,14 +91,8 @@ fn run(io: &Arc<SessionIo>) {
                 escalate(io, cid, why);
                 return;
             }
-            let i = usize::from(cid) % MAX_CONNS;
-            let now = io.now_ms();
-            if let (Some(n), Some(b), Some(a)) =
-                (next_try.get_mut(i), backoff.get_mut(i), attempts.get_mut(i))
-            {
-                *b = REINSTATE_MIN_MS;
-                *n = now + REINSTATE_MIN_MS;
-                *a = 0;
+            if let Some(r) = retry.get_mut(usize::from(cid)) {
+                r.restart(io.now_ms());
             }
             continue;
         }
@@ -82,13 +100,8 @@ fn run(io: &Arc<SessionIo>) {
         if let Some((cid, done, late)) = io.next_draining() {
             if done {
                 log_out_drained(io, &sess, cid);
-                let i = usize::from(cid) % MAX_CONNS;
-                if let (Some(n), Some(b), Some(a)) =
-                    (next_try.get_mut(i), backoff.get_mut(i), attempts.get_mut(i))
-                {
-                    *b = REINSTATE_MIN_MS;
-                    *n = io.now_ms() + REINSTATE_MIN_MS;
-                    *a = 0;
+                if let Some(r) = retry.get_mut(usize::from(cid)) {
+                    r.restart(io.now_ms());
                 }
                 continue;
             }
@@ -106,44 +119,37 @@ fn run(io: &Arc<SessionIo>) {
         if down == 0 && wake == u64::MAX {
             return;
         }
-        for cid in 0..MAX_CONNS as u16 {
-            let i = usize::from(cid);
+        for (cid, r) in (0u16..).zip(retry.iter_mut()) {
             if down & (1 << cid) == 0 {
                 continue;
             }
-            let (Some(n), Some(b), Some(a)) =
-                (next_try.get_mut(i), backoff.get_mut(i), attempts.get_mut(i))
-            else {
-                continue;
-            };
-            if io.now_ms() >= *n {
-                *a += 1;
+            if io.now_ms() >= r.next_try {
+                r.attempts += 1;
                 match reinstate(io, &sess, cid) {
                     Ok(()) => {
                         pr_info!(
                             "session {}: connection {} reinstated after {} attempt(s)\n",
                             io.sid,
                             cid,
-                            *a
+                            r.attempts
                         );
                         continue;
                     }
                     Err(f) => {
-                        if *a == 1 || *a % 30 == 0 {
+                        if r.attempts == 1 || r.attempts % 30 == 0 {
                             pr_info!(
                                 "session {}: connection {}: reinstatement attempt {} failed: {}\n",
                                 io.sid,
                                 cid,
-                                *a,
+                                r.attempts,
                                 core::str::from_utf8(f.msg.as_bytes()).unwrap_or("?")
                             );
                         }
-                        *b = (*b * 2).clamp(REINSTATE_MIN_MS, REINSTATE_MAX_MS);
-                        *n = io.now_ms() + *b;
+                        r.failed(io.now_ms());
                     }
                 }
             }
-            wake = wake.min(*n);
+            wake = wake.min(r.next_try);
         }
         if wake != u64::MAX {
             sleep_ms(wake.saturating_sub(io.now_ms()));
@@ -159,19 +165,7 @@ fn log_out_drained(io: &Arc<SessionIo>, sess: &Arc<Session>, cid: u16) {
     let Some(link) = io.link(cid) else {
         return;
     };
-    match io.ctrl_exchange(&link, Lun::ZERO, |itt| Ctrl::Logout { cid, itt }) {
-        Some(0) => {}
-        r => pr_warn!(
-            "session {}: connection {}: Logout at the target's request: response {:?}; closing it anyway\n",
-            io.sid,
-            cid,
-            r
-        ),
-    }
-    link.stop("logged out at the target's request");
-    link.wait_stopped();
-    drop(link);
-    io.detach(cid);
+    mcs::log_out_connection(io, link, "logged out at the target's request");
     if let Some(c) = sess.connection(cid) {
         if let Some(ff) = c.take_full_feature() {
             ff.sock.shutdown();

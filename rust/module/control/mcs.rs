@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 use crate::abi::EventKind;
-use crate::conn::link::Ctrl;
+use crate::conn::link::{ConnIo, Ctrl};
 use crate::conn::{Connection, FullFeature, PathConfig};
 use crate::control::login::{self, Failure, Msg};
 use crate::proto::login::LoginDone;
@@ -140,26 +140,7 @@ pub(crate) fn remove(sess: &Arc<Session>, cid: u16) -> Result<(), Failure> {
         }
         kernel::time::delay::fsleep(Delta::from_millis(DRAIN_POLL_MS));
     }
-    // RFC 7143 §11.14.1: reason 1 closes the connection it is sent on;
-    // commands may already flow on the others.
-    let response = io.ctrl_exchange(&link, Lun::ZERO, |itt| Ctrl::Logout { cid, itt });
-    match response {
-        Some(0) => {}
-        Some(r) => pr_info!(
-            "rsiscsi: session {}: connection {}: Logout Response {}; closing it anyway\n",
-            sess.sid,
-            cid,
-            r
-        ),
-        None => pr_info!(
-            "rsiscsi: session {}: connection {}: no Logout Response; closing it anyway\n",
-            sess.sid,
-            cid
-        ),
-    }
-    link.stop("removed");
-    link.wait_stopped();
-    io.detach(cid);
+    log_out_connection(&io, link, "removed");
     forget(sess, &conn);
     pr_info!(
         "rsiscsi: session {}: connection {} removed\n",
@@ -167,6 +148,33 @@ pub(crate) fn remove(sess: &Arc<Session>, cid: u16) -> Result<(), Failure> {
         cid
     );
     Ok(())
+}
+
+/// Logs connection `link`, drained by the caller, out with Logout reason 1
+/// on itself, then stops it (for `why`) and takes it out of its slot. The control plane's side of the connection
+/// is the caller's.
+pub(crate) fn log_out_connection(io: &Arc<SessionIo>, link: Arc<ConnIo>, why: &str) {
+    let cid = link.cid;
+    // RFC 7143 §11.14.1: reason 1 closes the connection it is sent on;
+    // commands may already flow on the others.
+    match io.ctrl_exchange(&link, Lun::ZERO, |itt| Ctrl::Logout { cid, itt }) {
+        Some(0) => {}
+        Some(r) => pr_info!(
+            "rsiscsi: session {}: connection {}: Logout Response {}; closing it anyway\n",
+            io.sid,
+            cid,
+            r
+        ),
+        None => pr_info!(
+            "rsiscsi: session {}: connection {}: no Logout Response; closing it anyway\n",
+            io.sid,
+            cid
+        ),
+    }
+    link.stop(why);
+    link.wait_stopped();
+    drop(link);
+    io.detach(cid);
 }
 
 /// Closes what is left of `conn` and frees its CID.

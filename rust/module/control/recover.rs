@@ -179,7 +179,7 @@ fn reinstate(io: &Arc<SessionIo>, sess: &Arc<Session>) -> Result<Option<usize>, 
                 io.mark_down(cid);
             }
         }
-        let _ = io.queue.queue().enqueue::<Arc<SessionIo>, 1>(io.clone());
+        io.kick_failover();
     }
     Ok(Some(up))
 }

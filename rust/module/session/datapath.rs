@@ -106,6 +106,14 @@ pub(super) struct IoInner {
 }
 
 impl IoInner {
+    /// Whether a connection other than `cid` may take new commands.
+    pub(crate) fn other_usable(&self, cid: u16) -> bool {
+        self.conns
+            .iter()
+            .flatten()
+            .any(|c| c.cid != cid && c.is_usable())
+    }
+
     /// The slot of `itt`.
     pub(super) fn slot_index(itt: u32) -> usize {
         (itt & ((1u32 << TaskTable::<TASKS>::INDEX_BITS) - 1)) as usize
@@ -492,10 +500,7 @@ impl SessionIo {
             reason.as_bytes(),
         );
         if connection_only {
-            let _ = self
-                .queue
-                .queue()
-                .enqueue::<Arc<SessionIo>, 1>(self.clone());
+            self.kick_failover();
             return;
         }
         self.begin_session_recovery(Some(cid));
@@ -634,12 +639,7 @@ impl SessionIo {
         if g.state != IoState::Running {
             return Err("session is recovering");
         }
-        if !g
-            .conns
-            .iter()
-            .flatten()
-            .any(|c| c.cid != link.cid && c.is_usable())
-        {
+        if !g.other_usable(link.cid) {
             return Err("the session's last usable connection");
         }
         link.set_closing(true);

@@ -59,15 +59,18 @@ impl SessionIo {
     /// rest of the session: ERL 2, commands flowing, and another connection
     /// usable to carry the recovery.
     pub(super) fn connection_recoverable(&self, g: &IoInner, cid: u16) -> bool {
-        self.params.erl == 2
-            && g.state == IoState::Running
-            && g.conns
-                .iter()
-                .flatten()
-                .any(|c| c.cid != cid && c.is_usable())
+        self.params.erl == 2 && g.state == IoState::Running && g.other_usable(cid)
     }
 
-    /// Queues the failover work for connection `cid` (under the lock).
+    /// Queues the failover work (recovery, drain, reinstatement).
+    pub(crate) fn kick_failover(self: &Arc<Self>) {
+        let _ = self
+            .queue
+            .queue()
+            .enqueue::<Arc<SessionIo>, 1>(self.clone());
+    }
+
+    /// Marks connection `cid` for the failover work (under the lock).
     pub(super) fn note_failed(&self, g: &mut IoInner, cid: u16) {
         g.failed |= bit(cid);
         g.down &= !bit(cid);
@@ -100,12 +103,7 @@ impl SessionIo {
             let Some(link) = g.conns.get(slot).and_then(|c| c.clone()) else {
                 return false;
             };
-            if !g
-                .conns
-                .iter()
-                .flatten()
-                .any(|c| c.cid != cid && c.is_usable())
-            {
+            if !g.other_usable(cid) {
                 return false;
             }
             link.set_closing(true);
@@ -115,10 +113,7 @@ impl SessionIo {
                 *d = deadline_ms;
             }
         }
-        let _ = self
-            .queue
-            .queue()
-            .enqueue::<Arc<SessionIo>, 1>(self.clone());
+        self.kick_failover();
         true
     }
 
