@@ -60,7 +60,9 @@ pub enum PolicyKind<const N: usize> {
         /// Active-set membership per slot.
         active: [bool; N],
     },
-    /// Fewest outstanding commands; ties in turn.
+    /// Fewest outstanding commands. Equal depths are broken by fewer
+    /// outstanding bytes, then by the lower measured cost per KiB (the
+    /// faster path drains an equal queue sooner), then in turn.
     LeastQueueDepth,
     /// Lowest weight; ties in turn. As in Microsoft's policy a larger weight
     /// means a less preferred path, so this is a priority, not a share.
@@ -209,11 +211,14 @@ impl<const N: usize> Policy<N> {
                     .or_else(|| rotating_min(n, self.cursor, |i| in_set(i, false).then_some(0)))
             }
             PolicyKind::LeastQueueDepth => rotating_min(n, self.cursor, |i| {
-                if usable(i) {
-                    self.queued.get(i).map(|&q| u64::from(q))
-                } else {
-                    None
+                if !usable(i) {
+                    return None;
                 }
+                Some((
+                    *self.queued.get(i)?,
+                    *self.bytes.get(i)?,
+                    *self.cost.get(i)?,
+                ))
             }),
             PolicyKind::WeightedPaths { weights } => rotating_min(n, self.cursor, |i| {
                 if usable(i) {
@@ -303,11 +308,15 @@ impl<const N: usize> Policy<N> {
         let (q, b) = self.counters(slot)?;
         *q = q.saturating_sub(1);
         *b = b.saturating_sub(u64::from(bytes));
-        if let PolicyKind::ServiceTime { ewma_shift } = self.kind {
-            if let Some(c) = self.cost.get_mut(slot) {
-                let sample = service_time::sample_ns_per_kib(bytes, latency_ns);
-                *c = service_time::ewma_update(*c, sample, ewma_shift);
-            }
+        // Every policy measures, so that a switch to service time starts
+        // from an estimate and least-queue-depth can break ties by speed.
+        let shift = match self.kind {
+            PolicyKind::ServiceTime { ewma_shift } => ewma_shift,
+            _ => service_time::DEFAULT_SHIFT,
+        };
+        if let Some(c) = self.cost.get_mut(slot) {
+            let sample = service_time::sample_ns_per_kib(bytes, latency_ns);
+            *c = service_time::ewma_update(*c, sample, shift);
         }
         Ok(())
     }
@@ -333,8 +342,7 @@ impl<const N: usize> Policy<N> {
         Some((*self.queued.get(slot)?, *self.bytes.get(slot)?))
     }
 
-    /// Measured cost of one KiB on `slot` in ns (service time only; 0 when
-    /// not measured).
+    /// Measured cost of one KiB on `slot` in ns (0 when not measured).
     pub fn cost_ns_per_kib(&self, slot: usize) -> Option<u64> {
         self.cost.get(slot).copied()
     }

@@ -9,15 +9,16 @@
 /// among equal keys the slot nearest after the previous choice wins. Callers
 /// store `chosen + 1` as the next `start`, which turns every tie into
 /// round-robin without a second pass.
-pub(crate) fn rotating_min<F>(n: usize, start: usize, key: F) -> Option<usize>
+pub(crate) fn rotating_min<K, F>(n: usize, start: usize, key: F) -> Option<usize>
 where
-    F: Fn(usize) -> Option<u64>,
+    K: Ord + Copy,
+    F: Fn(usize) -> Option<K>,
 {
     if n == 0 {
         return None;
     }
     let start = start % n;
-    let mut best: Option<(usize, u64)> = None;
+    let mut best: Option<(usize, K)> = None;
     // Two plain ranges instead of `(start + step) % n`: a division per slot
     // was most of the cost of a select.
     for slot in (start..n).chain(0..start) {
@@ -40,8 +41,8 @@ mod tests {
 
     #[test]
     fn empty_and_all_rejected() {
-        assert_eq!(rotating_min(0, 0, |_| Some(0)), None);
-        assert_eq!(rotating_min(4, 1, |_| None), None);
+        assert_eq!(rotating_min(0, 0, |_| Some(0u64)), None);
+        assert_eq!(rotating_min::<u64, _>(4, 1, |_| None), None);
     }
 
     #[test]
@@ -62,6 +63,14 @@ mod tests {
         for start in 0..8 {
             assert_eq!(rotating_min(4, start, k), Some(2));
         }
+    }
+
+    #[test]
+    fn tuple_keys_compare_in_order() {
+        let keys = [(2u32, 5u64), (1, 9), (1, 3), (1, 3)];
+        let k = |i: usize| keys.get(i).copied();
+        assert_eq!(rotating_min(4, 0, k), Some(2));
+        assert_eq!(rotating_min(4, 3, k), Some(3));
     }
 
     #[test]

@@ -170,6 +170,32 @@ fn least_queue_depth_follows_counts() {
 }
 
 #[test]
+fn least_queue_depth_breaks_ties_by_bytes_then_speed() {
+    let mut p = Policy::<4>::new(PolicyKind::LeastQueueDepth);
+    let c = paths(&[true, true, false, false]);
+    // Path 1 has been measured four times slower than path 0.
+    for (slot, ns) in [(0, 1_000_000), (1, 4_000_000)] {
+        p.on_issue(slot, 65536).unwrap();
+        p.on_complete(slot, 65536, ns).unwrap();
+    }
+    // One command each, but fewer bytes on path 1: bytes decide.
+    p.on_issue(0, 131_072).unwrap();
+    p.on_issue(1, 4096).unwrap();
+    for _ in 0..3 {
+        assert_eq!(p.select(&c, 4096), Some(1));
+    }
+    // Same depth, same bytes: the faster path, every time, not in turn.
+    p.on_complete(0, 131_072, 1_000_000).unwrap();
+    p.on_issue(0, 4096).unwrap();
+    for _ in 0..3 {
+        assert_eq!(p.select(&c, 4096), Some(0));
+    }
+    // A deeper queue still loses whatever its speed.
+    p.on_issue(0, 4096).unwrap();
+    assert_eq!(p.select(&c, 4096), Some(1));
+}
+
+#[test]
 fn weighted_paths_prefers_lowest_weight_with_rotating_ties() {
     let mut p = Policy::<4>::new(PolicyKind::WeightedPaths {
         weights: [5, 1, 1, 0],
