@@ -66,8 +66,8 @@ END {
 # Failover stall: the longest gap between completed I/Os across a silent
 # path cut, and a plot of throughput over time for every side.
 awk '$1 == "STALL" {
-	if (!n++) printf "\nFailover stall (path 1 of 2 silently cut at %d s, back at its end; 4k random reads, QD 8)\n%-24s %12s %10s\n", $4, "initiator", "stall (s)", "cut (s)"
-	printf "%-24s %12.2f %5d-%-4d\n", $2, $3 / 1000, $4, $5
+	if (!n++) printf "\nFailover stall (path 1 of 2 silently cut at %d s, back at its end; 4k random reads, QD 8;\nLIO DefaultTime2Wait 0 unless named)\n%-34s %12s %10s\n", $4, "initiator", "stall (s)", "cut (s)"
+	printf "%-34s %12.2f %5d-%-4d\n", $2, $3 / 1000, $4, $5
 	split($2, p, "-"); side = p[1]; timers = $2; sub(/^[a-z]+(-multipath)?-/, "", timers)
 	if (side == "rsiscsi") rs[timers] = $3; else dm[timers] = $3
 }

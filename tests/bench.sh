@@ -263,14 +263,28 @@ stall_dm() {
 	wait_for 10 no_lio_disks || true
 }
 
+# time2wait S: LIO's DefaultTime2Wait for the next logins. It is negotiated
+# to the larger offer, and RFC 7143 makes an initiator wait that long after
+# a connection fails before it may log the connection out and resend its
+# commands; meanwhile LIO holds every later CmdSN. LIO's default is 2 s.
+time2wait() {
+	echo "$1" >"$TPG/param/DefaultTime2Wait" || fail "cannot set LIO's DefaultTime2Wait to $1"
+}
+
 bench_stall() {
+	# The target set up for fast recovery, for both sides: Time2Wait does
+	# not enter dm-multipath's stall (a new path, not a retry in the session).
+	time2wait 0
 	stall_rs rsiscsi-default 20
-	stall_rs rsiscsi-tuned 20 --param NopInterval=1 --param NopTimeout=1
+	stall_rs rsiscsi-tuned 20 --param StallTimeout=0.12 --param NopInterval=1 --param NopTimeout=1
 	stall_dm dm-multipath-tuned 20 node.conn[0].timeo.noop_out_interval=1 \
 		node.conn[0].timeo.noop_out_timeout=1 node.session.timeo.replacement_timeout=2
 	# With open-iscsi's defaults the path fails over only after
 	# noop_out_interval + noop_out_timeout + replacement_timeout (130 s).
 	stall_dm dm-multipath-default 150
+	# And rsiscsi's defaults against LIO's default DefaultTime2Wait.
+	time2wait 2
+	stall_rs rsiscsi-default-lio-time2wait-2 20
 }
 
 command -v rsiscsiadm >/dev/null || fail "no rsiscsiadm in the guest"

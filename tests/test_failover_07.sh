@@ -1,7 +1,7 @@
 #!/bin/bash
 # ERL 2, the target tells: path 1 goes silent, and with our NOP pings far
 # too slow to notice, LIO's own socket of connection 1 is aborted in the
-# target namespace. LIO then sends Async Message event 2 (dropping
+# target namespace (stall detection is off too). LIO then sends Async Message event 2 (dropping
 # connection 1) on connection 0; that alone must start the recovery:
 # connection 1's commands move to connection 0, and it is reinstated when
 # the path returns.
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/failover.sh"
 
 mcs_setup 2 --fileio --size 32
-mcs_login 2 --param NopInterval=60 --param NopTimeout=60 --param ReplacementTimeout=60
+mcs_login 2 --param NopInterval=60 --param NopTimeout=60 --param StallTimeout=0 --param ReplacementTimeout=60
 failover_begin
 
 fio_loop_start "$RS_DEV"

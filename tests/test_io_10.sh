@@ -19,7 +19,9 @@ rs_setup
 # Our pings off: the delayed replies below must not look like a dead
 # connection, so that only the SCSI error handler acts. ImmediateData=No:
 # every write waits at the target for the Data-Out its R2T asks for.
-rs_login --param NopInterval=0 --param ImmediateData=No
+# No liveness checks: netem holds the target's answers for seconds below,
+# which stall detection would rightly take for a stuck path.
+rs_login --param NopInterval=0 --param StallTimeout=0 --param ImmediateData=No
 name=${RS_DEV#/dev/}
 TMF_LOG="session $RS_SID:"
 

@@ -17,7 +17,8 @@ command -v sg_sync >/dev/null || skip "no sg_sync in the guest"
 mcs_setup 2 --fileio
 # LIO takes FUA writes only from a device with a write cache.
 echo 1 >"$CFS/core/fileio_0/lun0/attrib/emulate_write_cache" || fail "cannot enable LIO's write cache"
-rs_login --source "$(init_ip 0)" --weight 1 --path "$(path_spec 1 weight=2)"
+# Path 1's 1 s delay also delays its pings' answers: stall detection off.
+rs_login --source "$(init_ip 0)" --weight 1 --path "$(path_spec 1 weight=2)" --param StallTimeout=0
 img=/tmp/lun0.img
 [ -f "$img" ] || fail "no backing file $img"
 tc qdisc replace dev i1 root netem delay 1000ms || fail "netem"

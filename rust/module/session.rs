@@ -56,10 +56,8 @@ pub(crate) struct SessionConfig {
     pub(crate) mutual: Option<ChapCred>,
     /// Operational values to offer.
     pub(crate) params: InitiatorParams,
-    /// Default NOP-Out interval of the session's paths (seconds, 0: none).
-    pub(crate) nop_interval: u32,
-    /// Default NOP-In timeout of the session's paths (seconds).
-    pub(crate) nop_timeout: u32,
+    /// Default liveness settings of the session's paths.
+    pub(crate) live: crate::conn::Liveness,
     /// Seconds I/O is held during session recovery.
     pub(crate) replacement_timeout: u32,
 }

@@ -42,6 +42,11 @@ pub(crate) struct StatsSnapshot {
 }
 
 impl Stats {
+    /// Commands issued and not completed.
+    pub(crate) fn outstanding(&self) -> u32 {
+        self.outstanding.load(Ordering::Relaxed)
+    }
+
     /// A SCSI command of `bytes` bytes was issued.
     pub(crate) fn issued(&self, bytes: u32) {
         self.cmds.fetch_add(1, Ordering::Relaxed);

@@ -155,8 +155,10 @@ pub enum Attr {
     /// u16: MaxConnections.
     MaxConnections = 22,
     /// u32: seconds between NOP-Out pings on an idle connection (0: off).
+    /// Superseded by [`Attr::NopIntervalMs`]; reported rounded up.
     NopInterval = 23,
-    /// u32: seconds to wait for the NOP-In answer.
+    /// u32: seconds to wait for the NOP-In answer. Superseded by
+    /// [`Attr::NopTimeoutMs`]; reported rounded up.
     NopTimeout = 24,
     /// u32: seconds I/O is held while the session recovers.
     ReplacementTimeout = 25,
@@ -221,10 +223,20 @@ pub enum Attr {
     StatOutstandingBytes = 51,
     /// u32: moving average of command latency, microseconds.
     StatLatencyUs = 52,
+    /// u32: milliseconds between NOP-Out pings on an idle connection (0:
+    /// off); not together with [`Attr::NopInterval`].
+    NopIntervalMs = 53,
+    /// u32: milliseconds to wait for the NOP-In answer; not together with
+    /// [`Attr::NopTimeout`].
+    NopTimeoutMs = 54,
+    /// u32: stall time, milliseconds: a connection with commands
+    /// outstanding that receives nothing this long is pinged, and fails if
+    /// the answer takes as long again (0: off).
+    StallTimeoutMs = 55,
 }
 
 /// Highest attribute number.
-pub const ATTR_MAX: u16 = Attr::StatLatencyUs as u16;
+pub const ATTR_MAX: u16 = Attr::StallTimeoutMs as u16;
 
 /// Longest iSCSI name (RFC 7143 §4.2.7.1: 223 bytes).
 pub const NAME_MAX: u16 = 223;
@@ -288,6 +300,9 @@ impl Attr {
         Attr::Standby,
         Attr::StatOutstandingBytes,
         Attr::StatLatencyUs,
+        Attr::NopIntervalMs,
+        Attr::NopTimeoutMs,
+        Attr::StallTimeoutMs,
     ];
 
     /// The attribute with number `v`.
@@ -330,7 +345,10 @@ impl Attr {
             | Attr::MaxXmitDsl
             | Attr::StatOutstanding
             | Attr::Weight
-            | Attr::StatLatencyUs => U32,
+            | Attr::StatLatencyUs
+            | Attr::NopIntervalMs
+            | Attr::NopTimeoutMs
+            | Attr::StallTimeoutMs => U32,
             Attr::MaxConnections
             | Attr::Tsih
             | Attr::Cid
@@ -378,7 +396,12 @@ pub const CREATE_POLICY: &[Attr] = &[
     Attr::MaxConnections,
     Attr::NopInterval,
     Attr::NopTimeout,
+    Attr::NopIntervalMs,
+    Attr::NopTimeoutMs,
+    Attr::StallTimeoutMs,
     Attr::ReplacementTimeout,
+    Attr::DefaultTime2Wait,
+    Attr::DefaultTime2Retain,
     Attr::Paths,
     Attr::Policy,
     Attr::Failback,
@@ -387,7 +410,7 @@ pub const CREATE_POLICY: &[Attr] = &[
 ];
 
 /// Attributes of one path: an entry of [`Attr::Paths`], or the path of
-/// [`Cmd::ConnAdd`]. PortalAddr is required; NopInterval and NopTimeout
+/// [`Cmd::ConnAdd`]. PortalAddr is required; the NOP and stall times
 /// default to the session's.
 pub const PATH_POLICY: &[Attr] = &[
     Attr::PortalAddr,
@@ -396,6 +419,9 @@ pub const PATH_POLICY: &[Attr] = &[
     Attr::Iface,
     Attr::NopInterval,
     Attr::NopTimeout,
+    Attr::NopIntervalMs,
+    Attr::NopTimeoutMs,
+    Attr::StallTimeoutMs,
     Attr::Weight,
     Attr::Standby,
 ];
@@ -409,6 +435,9 @@ pub const CONN_ADD_POLICY: &[Attr] = &[
     Attr::Iface,
     Attr::NopInterval,
     Attr::NopTimeout,
+    Attr::NopIntervalMs,
+    Attr::NopTimeoutMs,
+    Attr::StallTimeoutMs,
     Attr::Weight,
     Attr::Standby,
 ];

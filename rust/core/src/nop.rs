@@ -8,6 +8,15 @@
 //! for NopTimeout after the ping. Any received PDU proves the peer alive; on
 //! a busy connection the NOP-In echo can sit behind megabytes of Data-In.
 //! A failed connection is what starts ERL 2 connection recovery (§7.2.1).
+//!
+//! On top of that, stall detection: a connection with commands outstanding
+//! that receives nothing at all is not idle but stuck, and on an MC/S
+//! session a stuck connection holds up the others too (the target executes
+//! in CmdSN order, so every later command waits for the ones it lost). Such
+//! a connection is pinged after the stall time rather than NopInterval, and
+//! that ping gets the stall time to be answered. The target answers an
+//! immediate NOP-Out at once even while its commands wait, so a live path
+//! passes; a dead one fails after twice the stall time.
 
 use super::pdu::{self, Lun, RESERVED_TAG};
 
@@ -20,13 +29,25 @@ pub struct NopConfig {
     /// NopTimeout: fail the connection when nothing arrives this long after
     /// a ping. 0 is treated as 1 ms (a ping must be answerable).
     pub timeout_ms: u64,
+    /// Stall time: ping a connection with commands outstanding after this
+    /// long without receiving anything, and fail it when that ping is not
+    /// answered within as long again (or NopTimeout, if shorter); 0 turns
+    /// stall detection off.
+    pub stall_ms: u64,
 }
 
 impl NopConfig {
-    /// open-iscsi's defaults (`noop_out_interval` = `noop_out_timeout` = 5 s).
+    /// Default stall time: a silently dead path is left within twice this,
+    /// 1.5 s, while a live one, however loaded, answers an immediate ping
+    /// within a round trip.
+    pub const DEFAULT_STALL_MS: u64 = 750;
+
+    /// open-iscsi's defaults (`noop_out_interval` = `noop_out_timeout` = 5 s)
+    /// and [`NopConfig::DEFAULT_STALL_MS`].
     pub const DEFAULT: NopConfig = NopConfig {
         interval_ms: 5_000,
         timeout_ms: 5_000,
+        stall_ms: Self::DEFAULT_STALL_MS,
     };
 }
 
@@ -41,6 +62,9 @@ pub enum NopEvent {
     ConnectionFailed {
         /// ITT of the unanswered ping, free for reuse.
         itt: u32,
+        /// It was a stall ping (commands were outstanding), timed by the
+        /// stall time rather than NopTimeout.
+        stalled: bool,
     },
 }
 
@@ -121,6 +145,8 @@ pub enum NopError {
 struct Ping {
     itt: u32,
     sent_at: u64,
+    /// Sent while commands were outstanding: the stall time applies.
+    stalled: bool,
 }
 
 /// Per-connection liveness state.
@@ -130,6 +156,7 @@ pub struct NopKeeper {
     last_rx: u64,
     ping: Option<Ping>,
     ping_due_reported: bool,
+    busy: bool,
 }
 
 impl NopKeeper {
@@ -140,6 +167,7 @@ impl NopKeeper {
             last_rx: now,
             ping: None,
             ping_due_reported: false,
+            busy: false,
         }
     }
 
@@ -158,19 +186,39 @@ impl NopKeeper {
         self.ping.map(|p| p.itt)
     }
 
-    fn timeout_ms(&self) -> u64 {
-        self.config.timeout_ms.max(1)
+    fn timeout_ms(&self, ping: &Ping) -> u64 {
+        let t = match (ping.stalled, self.config.stall_ms) {
+            (true, s) if s != 0 => s.min(self.config.timeout_ms),
+            _ => self.config.timeout_ms,
+        };
+        t.max(1)
+    }
+
+    /// Whether the connection has commands outstanding; the caller says so
+    /// before each [`Self::poll_timeout`] / [`Self::handle_timeout`].
+    pub fn set_busy(&mut self, busy: bool) {
+        self.busy = busy;
     }
 
     /// When to call [`Self::handle_timeout`] next, or `None` for never.
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.ping.is_some() {
-            return Some(self.last_rx.saturating_add(self.timeout_ms()));
+        if let Some(p) = &self.ping {
+            return Some(self.last_rx.saturating_add(self.timeout_ms(p)));
         }
-        if self.config.interval_ms == 0 || self.ping_due_reported {
+        if self.ping_due_reported {
             return None;
         }
-        Some(self.last_rx.saturating_add(self.config.interval_ms))
+        let after = |ms: u64| (ms != 0).then(|| self.last_rx.saturating_add(ms));
+        let idle = after(self.config.interval_ms);
+        let stall = if self.busy {
+            after(self.config.stall_ms)
+        } else {
+            None
+        };
+        match (idle, stall) {
+            (Some(i), Some(s)) => Some(i.min(s)),
+            (i, s) => i.or(s),
+        }
     }
 
     /// Any PDU arrived on the connection at `now`.
@@ -188,7 +236,10 @@ impl NopKeeper {
             return None;
         }
         if let Some(ping) = self.ping.take() {
-            return Some(NopEvent::ConnectionFailed { itt: ping.itt });
+            return Some(NopEvent::ConnectionFailed {
+                itt: ping.itt,
+                stalled: ping.stalled && self.config.stall_ms != 0,
+            });
         }
         self.ping_due_reported = true;
         Some(NopEvent::PingDue)
@@ -209,11 +260,21 @@ impl NopKeeper {
     /// on its own, e.g. to probe a connection before reusing it). The
     /// timeout runs from the send, or from the last receive if later.
     pub fn ping_sent(&mut self, itt: u32, now: u64) {
-        self.ping = Some(Ping { itt, sent_at: now });
+        self.ping = Some(Ping {
+            itt,
+            sent_at: now,
+            stalled: self.busy,
+        });
         self.ping_due_reported = false;
         if now > self.last_rx {
             self.last_rx = now;
         }
+    }
+
+    /// The ping [`NopEvent::PingDue`] asked for could not be sent (no ITT
+    /// free): ask for it again at the next [`Self::handle_timeout`].
+    pub fn ping_skipped(&mut self) {
+        self.ping_due_reported = false;
     }
 
     /// Classify a NOP-In received at `now` (call [`Self::on_receive`] for it
@@ -266,7 +327,90 @@ mod tests {
     const CFG: NopConfig = NopConfig {
         interval_ms: 1000,
         timeout_ms: 300,
+        stall_ms: 0,
     };
+
+    const STALL: NopConfig = NopConfig {
+        interval_ms: 5000,
+        timeout_ms: 5000,
+        stall_ms: 200,
+    };
+
+    #[test]
+    fn busy_quiet_connection_is_pinged_after_the_stall_time() {
+        let mut k = NopKeeper::new(STALL, 1000);
+        // Idle: only NopInterval counts.
+        assert_eq!(k.poll_timeout(), Some(6000));
+        k.set_busy(true);
+        assert_eq!(k.poll_timeout(), Some(1200));
+        // Data keeps coming: no ping.
+        k.on_receive(1150);
+        assert_eq!(k.handle_timeout(1200), None);
+        assert_eq!(k.handle_timeout(1350), Some(NopEvent::PingDue));
+        k.ping_sent(3, 1360);
+        // The stall time, not NopTimeout, bounds the answer.
+        assert_eq!(k.poll_timeout(), Some(1560));
+        assert_eq!(k.handle_timeout(1559), None);
+        assert_eq!(
+            k.handle_timeout(1560),
+            Some(NopEvent::ConnectionFailed {
+                itt: 3,
+                stalled: true
+            })
+        );
+    }
+
+    #[test]
+    fn stall_ping_answered_keeps_the_connection() {
+        let mut k = NopKeeper::new(STALL, 0);
+        k.set_busy(true);
+        assert_eq!(k.handle_timeout(200), Some(NopEvent::PingDue));
+        k.ping_sent(4, 200);
+        let echo = nop_in(4, RESERVED_TAG, Lun::ZERO);
+        assert_eq!(
+            k.on_nop_in(&echo, 250),
+            Ok(NopInAction::PingAnswered { rtt_ms: 50 })
+        );
+        // Still waiting on the target (a long command): probed again.
+        assert_eq!(k.poll_timeout(), Some(450));
+        // Its commands done, the connection is idle again.
+        k.set_busy(false);
+        assert_eq!(k.poll_timeout(), Some(5250));
+    }
+
+    #[test]
+    fn stall_ping_timeout_is_capped_by_nop_timeout() {
+        let cfg = NopConfig {
+            interval_ms: 0,
+            timeout_ms: 100,
+            stall_ms: 400,
+        };
+        let mut k = NopKeeper::new(cfg, 0);
+        assert_eq!(k.poll_timeout(), None);
+        k.set_busy(true);
+        assert_eq!(k.handle_timeout(400), Some(NopEvent::PingDue));
+        k.ping_sent(1, 400);
+        assert_eq!(k.poll_timeout(), Some(500));
+    }
+
+    #[test]
+    fn skipped_ping_is_asked_for_again() {
+        let mut k = NopKeeper::new(STALL, 0);
+        k.set_busy(true);
+        assert_eq!(k.handle_timeout(200), Some(NopEvent::PingDue));
+        assert_eq!(k.poll_timeout(), None);
+        k.ping_skipped();
+        assert_eq!(k.handle_timeout(210), Some(NopEvent::PingDue));
+    }
+
+    #[test]
+    fn idle_ping_on_a_connection_that_turns_busy_keeps_nop_timeout() {
+        let mut k = NopKeeper::new(STALL, 0);
+        assert_eq!(k.handle_timeout(5000), Some(NopEvent::PingDue));
+        k.ping_sent(2, 5000);
+        k.set_busy(true);
+        assert_eq!(k.poll_timeout(), Some(10_000));
+    }
 
     #[test]
     fn idle_connection_is_pinged_after_interval() {
@@ -336,7 +480,10 @@ mod tests {
         assert_eq!(k.handle_timeout(1300), None);
         assert_eq!(
             k.handle_timeout(1500),
-            Some(NopEvent::ConnectionFailed { itt: 7 })
+            Some(NopEvent::ConnectionFailed {
+                itt: 7,
+                stalled: false
+            })
         );
         assert_eq!(k.outstanding_ping(), None);
     }
@@ -414,6 +561,7 @@ mod tests {
         let cfg = NopConfig {
             interval_ms: 0,
             timeout_ms: 0,
+            stall_ms: 0,
         };
         let mut k = NopKeeper::new(cfg, 0);
         assert_eq!(k.poll_timeout(), None);
@@ -422,7 +570,10 @@ mod tests {
         assert_eq!(k.poll_timeout(), Some(101));
         assert_eq!(
             k.handle_timeout(101),
-            Some(NopEvent::ConnectionFailed { itt: 9 })
+            Some(NopEvent::ConnectionFailed {
+                itt: 9,
+                stalled: false
+            })
         );
     }
 }

@@ -15,7 +15,7 @@ use super::tx::TxScratch;
 use super::{Connection, FullFeature};
 use crate::abs::net::{SocketEvent, SocketEvents, TcpSocket};
 use crate::proto::keys::params::DigestType;
-use crate::proto::nop::{NopConfig, NopEvent, NopKeeper, NopOutFields};
+use crate::proto::nop::{NopEvent, NopKeeper, NopOutFields};
 use crate::proto::pdu::{Digests, Lun};
 use crate::proto::tmf::TmfRequest;
 use crate::session::port::SessionPort;
@@ -284,10 +284,7 @@ impl ConnIo {
         };
         let max_recv_dsl = params.max_recv_data_segment_length;
         let rx = RxState::new(max_recv_dsl, exp_stat_sn)?;
-        let nop_cfg = NopConfig {
-            interval_ms: u64::from(conn.path.nop_interval) * 1000,
-            timeout_ms: u64::from(conn.path.nop_timeout) * 1000,
-        };
+        let nop_cfg = conn.path.live.nop_config();
         let now = up.now_ms();
         let notifier2 = notifier.clone();
         let c = Arc::pin_init(
@@ -384,12 +381,21 @@ impl ConnIo {
             return;
         }
         let now = self.up.now_ms();
-        let ev = self.nop.lock().handle_timeout(now);
+        let busy = self.conn.stats.outstanding() != 0;
+        let ev = {
+            let mut k = self.nop.lock();
+            k.set_busy(busy);
+            k.handle_timeout(now)
+        };
         match ev {
             Some(NopEvent::PingDue) => self.send_ping(now),
-            Some(NopEvent::ConnectionFailed { itt }) => {
+            Some(NopEvent::ConnectionFailed { itt, stalled }) => {
                 self.up.release(itt);
-                self.fail("NOP-Out timeout: no NOP-In from the target");
+                self.fail(if stalled {
+                    "NOP-Out timeout: stalled with commands outstanding, and no answer to a ping"
+                } else {
+                    "NOP-Out timeout: no NOP-In from the target"
+                });
                 self.nop_exited.complete_all();
                 return;
             }
@@ -404,9 +410,10 @@ impl ConnIo {
     }
 
     fn send_ping(self: &Arc<Self>, now: u64) {
-        // A full table means commands are flowing, so their responses
-        // already prove the connection alive.
+        // No ITT free: try again at the next tick rather than give up, as
+        // a stalled connection may be what holds the table full.
         let Some(itt) = self.up.reserve_immediate(self.cid) else {
+            self.nop.lock().ping_skipped();
             return;
         };
         self.nop.lock().ping_sent(itt, now);

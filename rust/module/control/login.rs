@@ -403,8 +403,9 @@ pub(crate) fn login_connection(
                 // idle dead path is probed, and unacknowledged data fails
                 // the connection instead of waiting for retransmissions to
                 // give up (minutes).
-                let idle = t.path.nop_interval.max(MIN_LIVENESS_S);
-                let grace = t.path.nop_timeout.max(MIN_LIVENESS_S);
+                let secs = |ms: u32| ms.div_ceil(1000).max(MIN_LIVENESS_S);
+                let idle = secs(t.path.live.nop_interval_ms);
+                let grace = secs(t.path.live.nop_timeout_ms);
                 sock.set_keepalive(idle, (idle + grace).saturating_mul(1000))
                     .map_err(|e| tcp_failure(e, "keepalive"))?;
                 let peer = sock.peer_addr().unwrap_or(t.path.portal);

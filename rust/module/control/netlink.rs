@@ -10,7 +10,7 @@ use crate::abs::genl::{AttrRef, Attrs, Dump, Family, Handler, MsgWriter, Net, Op
 use crate::abs::net::{IpAddr, SockAddr};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
-use crate::conn::{ConnState, Connection, PathConfig};
+use crate::conn::{ConnState, Connection, Liveness, PathConfig};
 use crate::control::login::{self, Failure};
 use crate::proto::keys::params::{DigestPref, DigestType, InitiatorParams};
 use crate::proto::login::{Isid, LoginDone};
@@ -25,9 +25,6 @@ pub(crate) type Control = Family<Registry>;
 
 /// Default replacement_timeout (open-iscsi's default, seconds).
 const DEFAULT_REPLACEMENT_TIMEOUT: u32 = 120;
-/// Default NOP-Out interval and timeout (open-iscsi's defaults, seconds).
-const DEFAULT_NOP_INTERVAL: u32 = 5;
-const DEFAULT_NOP_TIMEOUT: u32 = 5;
 
 const OPS: [OpSpec; 7] = [
     OpSpec {
@@ -227,6 +224,9 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
         max_recv_data_segment_length: 262_144,
         error_recovery_level: 2,
         max_connections: crate::session::MAX_CONNS as u16,
+        // DefaultTime2Wait is negotiated to the larger offer: offering 0
+        // leaves the pause before connection recovery to the target.
+        default_time2wait: 0,
         ..InitiatorParams::default()
     };
     let hd = digest_pref(req.attr(Attr::HeaderDigest));
@@ -253,6 +253,12 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
         max_connections: req
             .attr(Attr::MaxConnections)
             .map_or(d.max_connections, |a| a.u16()),
+        default_time2wait: req
+            .attr(Attr::DefaultTime2Wait)
+            .map_or(d.default_time2wait, |a| a.u16()),
+        default_time2retain: req
+            .attr(Attr::DefaultTime2Retain)
+            .map_or(d.default_time2retain, |a| a.u16()),
         ..d
     };
     if params.validate().is_err() {
@@ -262,9 +268,8 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
             "negotiation proposal out of range (RFC 7143 section 13)",
         ));
     }
-    let nop_interval = n32(req.attr(Attr::NopInterval), DEFAULT_NOP_INTERVAL);
-    let nop_timeout = n32(req.attr(Attr::NopTimeout), DEFAULT_NOP_TIMEOUT);
-    let lead = parse_path(&*req, nop_interval, nop_timeout).map_err(|m| err_msg(req, EINVAL, m))?;
+    let live = parse_liveness(&*req, Liveness::DEFAULT).map_err(|m| err_msg(req, EINVAL, m))?;
+    let lead = parse_path(&*req, live).map_err(|m| err_msg(req, EINVAL, m))?;
     let mut paths = KVec::new();
     let mut bad = None;
     if let Some(list) = req.attr(Attr::Paths) {
@@ -273,7 +278,7 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
                 bad = Some((EUSERS, "more paths than MAX_CONNS (8) connections"));
                 break;
             }
-            match parse_path(&e, nop_interval, nop_timeout) {
+            match parse_path(&e, live) {
                 Ok(p) => paths.push(p, GFP_KERNEL)?,
                 Err(m) => {
                     bad = Some((EINVAL, m));
@@ -304,8 +309,7 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
         chap,
         mutual,
         params,
-        nop_interval,
-        nop_timeout,
+        live,
         replacement_timeout: n32(
             req.attr(Attr::ReplacementTimeout),
             DEFAULT_REPLACEMENT_TIMEOUT,
@@ -327,13 +331,40 @@ struct Create {
     paths: KVec<PathConfig>,
 }
 
+/// Longest NOP or stall time accepted: an hour.
+const MAX_LIVENESS_MS: u32 = 3_600_000;
+
+/// The NOP and stall times of `a`, each defaulting to `d`'s. A time may be
+/// given in seconds (the first ABI) or in milliseconds, not both.
+fn parse_liveness(a: &impl Attrs, d: Liveness) -> core::result::Result<Liveness, &'static str> {
+    let ms = |secs: Option<Attr>, ms: Attr, d: u32| {
+        let v = match (secs.and_then(|s| a.get(s)), a.get(ms)) {
+            (Some(_), Some(_)) => {
+                return Err("give a NOP time in seconds or in milliseconds, not both")
+            }
+            (Some(s), None) => s.u32().saturating_mul(1000),
+            (None, Some(m)) => m.u32(),
+            (None, None) => d,
+        };
+        if v > MAX_LIVENESS_MS {
+            return Err("NOP and stall times are at most an hour");
+        }
+        Ok(v)
+    };
+    Ok(Liveness {
+        nop_interval_ms: ms(
+            Some(Attr::NopInterval),
+            Attr::NopIntervalMs,
+            d.nop_interval_ms,
+        )?,
+        nop_timeout_ms: ms(Some(Attr::NopTimeout), Attr::NopTimeoutMs, d.nop_timeout_ms)?,
+        stall_ms: ms(None, Attr::StallTimeoutMs, d.stall_ms)?,
+    })
+}
+
 /// The path attributes of `a` (flat in SESSION_CREATE and CONN_ADD, or one
-/// `Paths` entry); NOP settings default to the session's.
-fn parse_path(
-    a: &impl Attrs,
-    nop_interval: u32,
-    nop_timeout: u32,
-) -> core::result::Result<PathConfig, &'static str> {
+/// `Paths` entry); NOP and stall times default to the session's `live`.
+fn parse_path(a: &impl Attrs, live: Liveness) -> core::result::Result<PathConfig, &'static str> {
     let ip = match a
         .get(Attr::PortalAddr)
         .map(|a| IpAddr::from_bytes(a.bytes()))
@@ -366,8 +397,7 @@ fn parse_path(
         portal: SockAddr { ip, port },
         source,
         iface,
-        nop_interval: n32(Attr::NopInterval, nop_interval),
-        nop_timeout: n32(Attr::NopTimeout, nop_timeout),
+        live: parse_liveness(a, live)?,
         weight: n32(Attr::Weight, DEFAULT_WEIGHT),
         standby: a.get(Attr::Standby).is_some_and(|v| v.u8() != 0),
     })
@@ -640,8 +670,7 @@ fn busy(req: &mut Request<'_>) -> Error {
 
 fn conn_add(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result {
     let sess = claimed_session(&ctl, req)?;
-    let path = parse_path(&*req, sess.cfg.nop_interval, sess.cfg.nop_timeout)
-        .map_err(|m| err_msg(req, EINVAL, m))?;
+    let path = parse_path(&*req, sess.cfg.live).map_err(|m| err_msg(req, EINVAL, m))?;
     let Some(_claim) = sess.try_control() else {
         return Err(busy(req));
     };
@@ -794,14 +823,23 @@ fn put_conn(w: &mut MsgWriter<'_>, c: &Connection) -> Result {
         if let Some(i) = &c.path.iface {
             w.put_str(Attr::Iface, i.strip_suffix(&[0]).unwrap_or(i))?;
         }
-        w.put_u32(Attr::NopInterval, c.path.nop_interval)?;
-        w.put_u32(Attr::NopTimeout, c.path.nop_timeout)?;
+        put_liveness(w, &c.path.live)?;
         w.put_u32(Attr::Weight, c.weight())?;
         w.put_u8(Attr::Standby, u8::from(c.is_standby()))?;
         put_stats(w, &st)?;
         w.put_u64(Attr::StatOutstandingBytes, st.outstanding_bytes)?;
         w.put_u32(Attr::StatLatencyUs, st.latency_us)
     })
+}
+
+/// The NOP times in milliseconds and, for tools of the first ABI, in
+/// seconds rounded up (a sub-second time must not read as 0, "off").
+fn put_liveness(w: &mut MsgWriter<'_>, l: &Liveness) -> Result {
+    w.put_u32(Attr::NopInterval, l.nop_interval_ms.div_ceil(1000))?;
+    w.put_u32(Attr::NopTimeout, l.nop_timeout_ms.div_ceil(1000))?;
+    w.put_u32(Attr::NopIntervalMs, l.nop_interval_ms)?;
+    w.put_u32(Attr::NopTimeoutMs, l.nop_timeout_ms)?;
+    w.put_u32(Attr::StallTimeoutMs, l.stall_ms)
 }
 
 fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
@@ -811,8 +849,7 @@ fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
     put_addr(w, Attr::PortalAddr, Attr::PortalPort, &s.cfg.portal)?;
     w.put_bytes(Attr::Isid, &s.isid.to_bytes())?;
     w.put_u32(Attr::ReplacementTimeout, s.cfg.replacement_timeout)?;
-    w.put_u32(Attr::NopInterval, s.cfg.nop_interval)?;
-    w.put_u32(Attr::NopTimeout, s.cfg.nop_timeout)?;
+    put_liveness(w, &s.cfg.live)?;
     let (state, tsih, tpgt, neg, policy) = {
         let g = s.inner.lock();
         (g.state, g.tsih, g.tpgt, g.negotiated, g.policy)

@@ -154,6 +154,41 @@ pub fn num<T: std::str::FromStr>(v: &str, key: &str) -> Result<T, AdmError> {
         .map_err(|_| inval(format!("{key}: '{v}' is not a number in range")))
 }
 
+/// Parses a time in seconds, whole or with up to three decimals ("5",
+/// "0.25"), into milliseconds, at most an hour (the kernel's limit).
+pub fn seconds_ms(v: &str, key: &str) -> Result<u32, AdmError> {
+    let bad = || {
+        inval(format!(
+            "{key}: '{v}' is not a time in seconds (e.g. 5 or 0.25), at most 3600"
+        ))
+    };
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 3 {
+        return Err(bad());
+    }
+    let w: u32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let f: u32 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+    match w.checked_mul(1000).and_then(|ms| ms.checked_add(f)) {
+        Some(ms) if ms <= 3_600_000 => Ok(ms),
+        _ => Err(bad()),
+    }
+}
+
+/// Milliseconds as seconds, as [`seconds_ms`] reads them: "5", "0.25".
+pub fn ms_seconds(ms: u32) -> String {
+    let (s, f) = (ms / 1000, ms % 1000);
+    if f == 0 {
+        return s.to_string();
+    }
+    let frac = format!("{f:03}");
+    format!("{s}.{}", frac.trim_end_matches('0'))
+}
+
 /// Parses one `--param Key=Value`.
 pub fn parse_param(s: &str) -> Result<(Attr, ParamValue), AdmError> {
     let (k, v) = s
@@ -170,8 +205,12 @@ pub fn parse_param(s: &str) -> Result<(Attr, ParamValue), AdmError> {
         "MaxRecvDataSegmentLength" => (Attr::MaxRecvDsl, U32(num(v, k)?)),
         "ErrorRecoveryLevel" => (Attr::ErrorRecoveryLevel, U8(num(v, k)?)),
         "MaxConnections" => (Attr::MaxConnections, U16(num(v, k)?)),
-        "NopInterval" | "noop_out_interval" => (Attr::NopInterval, U32(num(v, k)?)),
-        "NopTimeout" | "noop_out_timeout" => (Attr::NopTimeout, U32(num(v, k)?)),
+        // Times in seconds, sent in milliseconds so fractions pass.
+        "NopInterval" | "noop_out_interval" => (Attr::NopIntervalMs, U32(seconds_ms(v, k)?)),
+        "NopTimeout" | "noop_out_timeout" => (Attr::NopTimeoutMs, U32(seconds_ms(v, k)?)),
+        "StallTimeout" => (Attr::StallTimeoutMs, U32(seconds_ms(v, k)?)),
+        "DefaultTime2Wait" => (Attr::DefaultTime2Wait, U16(num(v, k)?)),
+        "DefaultTime2Retain" => (Attr::DefaultTime2Retain, U16(num(v, k)?)),
         "ReplacementTimeout" | "replacement_timeout" => (Attr::ReplacementTimeout, U32(num(v, k)?)),
         _ => return Err(inval(format!("unknown parameter '{k}'"))),
     })
@@ -359,6 +398,7 @@ usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--ali
        rsiscsiadm stats [--sid N]
        rsiscsiadm conn-add --sid N --portal IP[:PORT] [--source IP] [--iface DEV] [--weight N]
                            [--standby] [--nop-interval S] [--nop-timeout S]
+                           [--stall S]
        rsiscsiadm conn-remove --sid N --cid C
        rsiscsiadm conn-set --sid N --cid C [--weight N] [--standby | --active]
        rsiscsiadm policy --sid N --policy NAME [--failback | --no-failback]
@@ -366,11 +406,13 @@ usage: rsiscsiadm login --target IQN --portal IP[:PORT] [--initiator IQN] [--ali
 login's --portal, --source, --iface, --weight and --standby describe the first connection;
   each --path SPEC logs in one more (at most 7):
   SPEC = IP[:PORT][,source=IP][,iface=DEV][,weight=N][,standby][,nop=INTERVAL:TIMEOUT]
+         [,stall=S]   (times in seconds, fractions allowed)
 policies: fail-over-only, round-robin (the default), round-robin-with-subset,
   least-queue-depth, weighted-paths, least-blocks, service-time
 --param keys: HeaderDigest, DataDigest (None|CRC32C|CRC32C,None), ImmediateData, InitialR2T
   (Yes|No), MaxBurstLength, FirstBurstLength, MaxRecvDataSegmentLength, ErrorRecoveryLevel,
-  MaxConnections, NopInterval, NopTimeout, ReplacementTimeout (seconds)
+  MaxConnections, DefaultTime2Wait, DefaultTime2Retain, ReplacementTimeout (seconds),
+  NopInterval, NopTimeout, StallTimeout (seconds, fractions allowed: 0.25)
 exit codes (iscsiadm's): 0 ok, 2 session not found, 5 login failed, 7 invalid argument,
   10 logout failed, 12 rsiscsi.ko not loaded, 13 access denied, 15 session exists,
   21 no objects found, 24 login authentication failed,
@@ -383,6 +425,43 @@ mod tests {
 
     fn v(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn times_in_seconds_with_fractions() {
+        for (t, ms) in [
+            ("5", 5000),
+            ("0.25", 250),
+            (".1", 100),
+            ("1.5", 1500),
+            ("0", 0),
+        ] {
+            assert_eq!(seconds_ms(t, "t").unwrap(), ms, "{t}");
+            assert_eq!(seconds_ms(&ms_seconds(ms), "t").unwrap(), ms);
+        }
+        for bad in [
+            "",
+            ".",
+            "1.2345",
+            "-1",
+            "1e3",
+            "3601",
+            "0x10",
+            "1,5",
+            "4294967.296",
+        ] {
+            assert!(seconds_ms(bad, "t").is_err(), "{bad}");
+        }
+        assert_eq!(ms_seconds(250), "0.25");
+        assert_eq!(ms_seconds(5000), "5");
+        assert_eq!(
+            parse_param("StallTimeout=0.1").unwrap(),
+            (Attr::StallTimeoutMs, ParamValue::U32(100))
+        );
+        assert_eq!(
+            parse_param("DefaultTime2Wait=0").unwrap(),
+            (Attr::DefaultTime2Wait, ParamValue::U16(0))
+        );
     }
 
     #[test]

@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(at.str(Attr::Iface as u16).as_deref(), Some("veth1"));
         assert_eq!(at.u32(Attr::Weight as u16), Some(2));
         assert_eq!(at.u8(Attr::Standby as u16), Some(1));
-        assert_eq!(at.u32(Attr::NopInterval as u16), Some(7));
+        assert_eq!(at.u32(Attr::NopIntervalMs as u16), Some(7_000));
         for t in at.types() {
             let t = Attr::from_u16(t).unwrap();
             assert!(rsiscsi_abi::CONN_ADD_POLICY.contains(&t), "{t:?}");

@@ -2,7 +2,7 @@
 //! Command-line parsing of the commands that change a logged-in session's
 //! connections and policy: `conn-add`, `conn-remove`, `conn-set`, `policy`.
 
-use crate::args::{inval, num, parse_policy, parse_portal, value};
+use crate::args::{inval, num, parse_policy, parse_portal, seconds_ms, value};
 use crate::error::AdmError;
 use crate::path::{parse_iface, parse_source, PathArgs};
 use rsiscsi_abi::PolicyKind;
@@ -66,10 +66,12 @@ fn switch(slot: &mut Option<bool>, v: bool, pair: &str) -> Result<(), AdmError> 
 }
 
 /// `conn-add --sid N --portal P [--source IP] [--iface DEV] [--weight N]
-/// [--standby] [--nop-interval S] [--nop-timeout S]`.
+/// [--standby] [--nop-interval S] [--nop-timeout S] [--stall S]`, times in
+/// seconds.
 pub fn conn_add(it: &mut Iter<'_, String>) -> Result<ConnAddArgs, AdmError> {
     let (mut sid, mut portal, mut source, mut iface) = (None, None, None, None);
     let (mut weight, mut standby, mut nop_interval, mut nop_timeout) = (None, false, None, None);
+    let mut stall = None;
     while let Some(o) = it.next() {
         match o.as_str() {
             "--sid" | "-r" => sid = Some(num(&value(it, o)?, o)?),
@@ -78,8 +80,9 @@ pub fn conn_add(it: &mut Iter<'_, String>) -> Result<ConnAddArgs, AdmError> {
             "--iface" => iface = Some(parse_iface(&value(it, o)?)?),
             "--weight" => weight = Some(num(&value(it, o)?, o)?),
             "--standby" => standby = true,
-            "--nop-interval" => nop_interval = Some(num(&value(it, o)?, o)?),
-            "--nop-timeout" => nop_timeout = Some(num(&value(it, o)?, o)?),
+            "--nop-interval" => nop_interval = Some(seconds_ms(&value(it, o)?, o)?),
+            "--nop-timeout" => nop_timeout = Some(seconds_ms(&value(it, o)?, o)?),
+            "--stall" => stall = Some(seconds_ms(&value(it, o)?, o)?),
             _ => return Err(inval(format!("unknown conn-add option '{o}'"))),
         }
     }
@@ -90,6 +93,7 @@ pub fn conn_add(it: &mut Iter<'_, String>) -> Result<ConnAddArgs, AdmError> {
         standby,
         nop_interval,
         nop_timeout,
+        stall,
         ..PathArgs::new(required(portal, "conn-add", "--portal")?)
     };
     Ok(ConnAddArgs {
@@ -183,8 +187,8 @@ mod tests {
         assert_eq!(a.path.iface.as_deref(), Some("veth1"));
         assert_eq!(a.path.weight, Some(3));
         assert!(a.path.standby);
-        assert_eq!(a.path.nop_interval, Some(10));
-        assert_eq!(a.path.nop_timeout, Some(4));
+        assert_eq!(a.path.nop_interval, Some(10_000));
+        assert_eq!(a.path.nop_timeout, Some(4_000));
         let Command::ConnAdd(b) = parse(&v("conn-add -r 1 -p 10.2.0.2")).unwrap() else {
             panic!()
         };

@@ -3,7 +3,7 @@
 //! attributes, flat for CONN_ADD or as entries of the `Paths` array for
 //! SESSION_CREATE.
 
-use crate::args::{inval, num, parse_portal};
+use crate::args::{inval, num, parse_portal, seconds_ms};
 use crate::attrs::AttrBuf;
 use crate::error::AdmError;
 use rsiscsi_abi::{Attr, IFNAME_MAX, MAX_CONNS};
@@ -22,10 +22,12 @@ pub struct PathArgs {
     pub weight: Option<u32>,
     /// In the standby set.
     pub standby: bool,
-    /// NOP-Out interval, seconds (the session's when absent).
+    /// NOP-Out interval, ms (the session's when absent).
     pub nop_interval: Option<u32>,
-    /// NOP-In timeout, seconds (the session's when absent).
+    /// NOP-In timeout, ms (the session's when absent).
     pub nop_timeout: Option<u32>,
+    /// Stall time, ms (the session's when absent).
+    pub stall: Option<u32>,
 }
 
 /// Most `--path` options of one login: the leading connection takes one
@@ -43,10 +45,12 @@ impl PathArgs {
             standby: false,
             nop_interval: None,
             nop_timeout: None,
+            stall: None,
         }
     }
 
-    /// Parses `PORTAL[,source=IP][,iface=DEV][,weight=N][,standby][,nop=INTERVAL:TIMEOUT]`.
+    /// Parses `PORTAL[,source=IP][,iface=DEV][,weight=N][,standby][,nop=INTERVAL:TIMEOUT]
+    /// [,stall=S]`, times in seconds.
     pub fn parse_spec(spec: &str) -> Result<PathArgs, AdmError> {
         let what = format!("--path {spec}");
         let mut parts = spec.split(',');
@@ -76,9 +80,10 @@ impl PathArgs {
                 let (i, t) = v
                     .split_once(':')
                     .ok_or_else(|| inval("nop=INTERVAL:TIMEOUT"))?;
-                self.nop_interval = Some(num(i, "nop interval")?);
-                self.nop_timeout = Some(num(t, "nop timeout")?);
+                self.nop_interval = Some(seconds_ms(i, "nop interval")?);
+                self.nop_timeout = Some(seconds_ms(t, "nop timeout")?);
             }
+            ("stall", v) => self.stall = Some(seconds_ms(v, "stall")?),
             _ => {
                 let part = if v.is_empty() {
                     k.into()
@@ -87,7 +92,7 @@ impl PathArgs {
                 };
                 return Err(inval(format!(
                     "unknown '{part}' (source=IP, iface=DEV, weight=N, standby, \
-                     nop=INTERVAL:TIMEOUT)"
+                     nop=INTERVAL:TIMEOUT, stall=S)"
                 )));
             }
         }
@@ -112,10 +117,13 @@ impl PathArgs {
             b.put_u8(Attr::Standby as u16, 1);
         }
         if let Some(n) = self.nop_interval {
-            b.put_u32(Attr::NopInterval as u16, n);
+            b.put_u32(Attr::NopIntervalMs as u16, n);
         }
         if let Some(n) = self.nop_timeout {
-            b.put_u32(Attr::NopTimeout as u16, n);
+            b.put_u32(Attr::NopTimeoutMs as u16, n);
+        }
+        if let Some(n) = self.stall {
+            b.put_u32(Attr::StallTimeoutMs as u16, n);
         }
         b
     }

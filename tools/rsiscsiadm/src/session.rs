@@ -125,6 +125,12 @@ impl SessionInfo {
         let n8 = |k: &'static str, at: Attr| a.u8(at as u16).map(|v| (k, v.to_string()));
         let n16 = |k: &'static str, at: Attr| a.u16(at as u16).map(|v| (k, v.to_string()));
         let n32 = |k: &'static str, at: Attr| a.u32(at as u16).map(|v| (k, v.to_string()));
+        // Seconds, from the milliseconds when the kernel reports them.
+        let secs = |k: &'static str, ms: Attr, s: Attr| {
+            a.u32(ms as u16)
+                .map(|v| (k, crate::args::ms_seconds(v)))
+                .or_else(|| n32(k, s))
+        };
         s.keys = [
             b("InitialR2T", Attr::InitialR2t),
             b("ImmediateData", Attr::ImmediateData),
@@ -135,8 +141,10 @@ impl SessionInfo {
             n16("MaxConnections", Attr::MaxConnections),
             n16("DefaultTime2Wait", Attr::DefaultTime2Wait),
             n16("DefaultTime2Retain", Attr::DefaultTime2Retain),
-            n32("NopInterval", Attr::NopInterval),
-            n32("NopTimeout", Attr::NopTimeout),
+            secs("NopInterval", Attr::NopIntervalMs, Attr::NopInterval),
+            secs("NopTimeout", Attr::NopTimeoutMs, Attr::NopTimeout),
+            a.u32(Attr::StallTimeoutMs as u16)
+                .map(|v| ("StallTimeout", crate::args::ms_seconds(v))),
             n32("ReplacementTimeout", Attr::ReplacementTimeout),
         ]
         .into_iter()
