@@ -7,17 +7,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-test}
-# The test kernel carries the test bed's fixes to LIO (scripts/patches,
+# Both kernels carry the test bed's fixes to LIO, the target (scripts/patches,
 # Documentation/testbed.rst); rsiscsi itself needs none of them.
-patches=()
 case $variant in
-test)
-	frags=(base.config debug.config)
-	for p in "$RSISCSI_TOP"/scripts/patches/*.patch; do [ -e "$p" ] && patches+=("$p"); done
-	;;
+test) frags=(base.config debug.config) ;;
 bench) frags=(base.config bench.config) ;;
 *) die "unknown kernel variant '$variant' (test or bench)" ;;
 esac
+patches=()
+for p in "$RSISCSI_TOP"/scripts/patches/*.patch; do [ -e "$p" ] && patches+=("$p"); done
 
 tree=$("$RSISCSI_TOP/scripts/kernel-fetch.sh")
 version=${tree##*/}

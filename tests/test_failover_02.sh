@@ -4,13 +4,15 @@
 # time the dead connection's commands move to the survivor, the connection
 # is reinstated with its CID when its path returns and carries I/O again.
 # One LIO session throughout, no I/O error, the disk equals LIO's file.
+# LIO's DefaultTime2Wait is 0, so each recovery logs the dead connection out
+# and resends its commands at once, while LIO may still think it alive.
 # timeout=900
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/io.sh"
 . "$(dirname "$0")/lib/mcs.sh"
 . "$(dirname "$0")/lib/failover.sh"
 
-failover_setup 2
+failover_setup 2 --time2wait 0
 
 fio_loop_start "$RS_DEV"
 sleep 3

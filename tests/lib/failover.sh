@@ -64,12 +64,14 @@ same_as_backing_file() {
 		fail "the disk differs from LIO's backing file"
 }
 
-# failover_setup N: N paths to LIO (ERL 2, fileio LUN), one session with a
+# failover_setup N [lio_setup options]: N paths to LIO (ERL 2, fileio LUN), one session with a
 # connection on each, pings every second and a 2 s NOP timeout; then
 # failover_begin.
 failover_setup() {
-	mcs_setup "$1" --fileio --size 32
-	mcs_login "$1" --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
+	local n=$1
+	shift
+	mcs_setup "$n" --fileio --size 32 "$@"
+	mcs_login "$n" --param NopInterval=1 --param NopTimeout=2 --param ReplacementTimeout=60
 	failover_begin
 }
 

@@ -80,9 +80,11 @@ net_teardown() {
 
 # lio_setup [--size MiB] [--fileio] [--acl IQN]... [--demo] [--erl N]
 #           [--maxconn N] [--chap USER:PASS] [--mutual USER:PASS] [--digest]
+#           [--time2wait S]
 # One target, one TPG with a portal on every path, one LUN.
 lio_setup() {
 	local size=64 fileio=0 demo=0 erl=2 maxconn=8 chap="" mutual="" digest=0 acls=() i
+	local time2wait=
 	while (($#)); do
 		case $1 in
 		--size) size=$2 && shift ;;
@@ -94,6 +96,7 @@ lio_setup() {
 		--chap) chap=$2 && shift ;;
 		--mutual) mutual=$2 && shift ;;
 		--digest) digest=1 ;;
+		--time2wait) time2wait=$2 && shift ;;
 		*) fail "lio_setup: unknown option $1" ;;
 		esac
 		shift
@@ -121,6 +124,7 @@ lio_setup() {
 			fail "cannot create portal on path $i"
 	done
 	echo "$maxconn" >"$TPG/param/MaxConnections"
+	[ -z "$time2wait" ] || echo "$time2wait" >"$TPG/param/DefaultTime2Wait"
 	echo "$erl" >"$TPG/param/ErrorRecoveryLevel"
 	# LIO takes the session's ERL from the ACL's default_erl, copied from
 	# here when the ACL is made: set it first (research/mcs-lio.md).

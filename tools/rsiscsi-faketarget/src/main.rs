@@ -12,7 +12,11 @@
 //! connection: exit 0 means the initiator dropped it, 1 that something else
 //! happened (message on stderr), 2 a usage error. PDUs, digests and key
 //! rules all come from `rsiscsi-core`; this only moves bytes.
+//!
+//! One mode breaks nothing: `async-logout` serves a session of several
+//! connections and asks the initiator to log one out (`mcs`).
 
+mod mcs;
 mod target;
 
 use std::net::{SocketAddr, TcpListener};
@@ -31,7 +35,12 @@ modes (each in reply to the first SCSI Command, after a normal login):
   header-digest  a SCSI Response with a wrong header digest (log in with
                  HeaderDigest=CRC32C)
   truncated      half a BHS, then the target closes its side
-exit: 0 the initiator closed the connection afterwards, 1 anything else, 2 usage";
+and one that is no fault, serving a session of up to 4 connections (no LUN):
+  async-logout   a few seconds after the second connection logs in, an Async
+                 Message event 1 on it (log this connection out within 10 s)
+exit: 0 the initiator closed the connection afterwards (async-logout: it
+  logged that connection out, logged it in again, then closed the session),
+  1 anything else, 2 usage";
 
 /// Default TargetName.
 const DEFAULT_TARGET: &str = "iqn.2026-11.org.rsiscsi:faketarget";

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The target side of one connection: a leading login without
 //! authentication, NOP-Out answers, and the malformed PDU sent in reply to
-//! the first SCSI Command.
+//! the first SCSI Command. The one mode that is no fault, `async-logout`,
+//! serves a session of several connections instead (`crate::mcs`).
 
 use rsiscsi_core::keys::{self, rules, KeyDefault, KeyId, KeyType, Special};
 use rsiscsi_core::pdu::login::{ISCSI_VERSION, STATUS_CLASS_INITIATOR_ERROR};
@@ -20,14 +21,14 @@ use std::time::Duration;
 /// How long the initiator may stay silent while it is expected to send
 /// something (login requests, the first SCSI command), and how long it may
 /// keep the connection open after the malformed PDU.
-const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Our MaxRecvDataSegmentLength declaration; also the largest data segment
 /// accepted from the initiator.
 const OUR_MAX_RECV_DSL: u32 = 65_536;
 
 /// The TSIH given to the session.
-const TSIH: u16 = 0x0101;
+pub(crate) const TSIH: u16 = 0x0101;
 
 /// StatSN of the first Login Response (any value is legal).
 const FIRST_STAT_SN: u32 = 0x1000;
@@ -66,11 +67,14 @@ pub enum Mode {
     HeaderDigest,
     /// The first 24 bytes of a BHS, then the target's side is closed.
     Truncated,
+    /// No fault: a session of several connections, and an Async Message
+    /// event 1 (logout requested) on one of them (`crate::mcs`).
+    AsyncLogout,
 }
 
 impl Mode {
     /// Every mode, in the order of the usage text.
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 8] = [
         Mode::BadOpcode,
         Mode::Oversize,
         Mode::UnknownItt,
@@ -78,6 +82,7 @@ impl Mode {
         Mode::StatSnJump,
         Mode::HeaderDigest,
         Mode::Truncated,
+        Mode::AsyncLogout,
     ];
 
     /// The name used on the command line.
@@ -90,6 +95,7 @@ impl Mode {
             Mode::StatSnJump => "statsn-jump",
             Mode::HeaderDigest => "header-digest",
             Mode::Truncated => "truncated",
+            Mode::AsyncLogout => "async-logout",
         }
     }
 
@@ -115,16 +121,16 @@ pub struct Options {
 }
 
 /// One received PDU.
-struct Pdu {
-    bhs: Bhs,
-    ahs: Vec<u8>,
-    data: Vec<u8>,
+pub(crate) struct Pdu {
+    pub(crate) bhs: Bhs,
+    pub(crate) ahs: Vec<u8>,
+    pub(crate) data: Vec<u8>,
 }
 
 /// The accepted connection and the digests in force on it.
-struct Conn {
-    stream: TcpStream,
-    digests: Digests,
+pub(crate) struct Conn {
+    pub(crate) stream: TcpStream,
+    pub(crate) digests: Digests,
 }
 
 fn io_err(what: &str, e: &std::io::Error) -> String {
@@ -143,7 +149,7 @@ fn io_err(what: &str, e: &std::io::Error) -> String {
 impl Conn {
     /// Reads one PDU, checking its digests; `None` if the initiator closed
     /// the connection between PDUs.
-    fn recv(&mut self, what: &str) -> Result<Option<Pdu>, String> {
+    pub(crate) fn recv(&mut self, what: &str) -> Result<Option<Pdu>, String> {
         let mut bhs: Bhs = [0; BHS_LEN];
         let mut got = 0;
         while got < BHS_LEN {
@@ -223,7 +229,7 @@ impl Conn {
             .map_err(|e| format!("sending: {e}"))
     }
 
-    fn send(&mut self, bhs: &Bhs, data: &[u8]) -> Result<(), String> {
+    pub(crate) fn send(&mut self, bhs: &Bhs, data: &[u8]) -> Result<(), String> {
         let bytes = self.frame(bhs, data);
         self.send_raw(&bytes)
     }
@@ -245,18 +251,19 @@ impl Conn {
     }
 }
 
-/// The session as the target sees it.
-struct Session {
+/// The session as the target sees it (on a session of several
+/// connections: one connection's view, with its own StatSN).
+pub(crate) struct Session {
     /// StatSN of the next status we send.
-    stat_sn: u32,
+    pub(crate) stat_sn: u32,
     /// The next CmdSN expected.
-    exp_cmd_sn: u32,
+    pub(crate) exp_cmd_sn: u32,
     /// What the initiator declared (RFC 7143 §13.12 default until it does).
-    initiator_max_recv_dsl: u32,
+    pub(crate) initiator_max_recv_dsl: u32,
     /// Digests agreed; in force from Full Feature Phase on.
-    digests: Digests,
+    pub(crate) digests: Digests,
     /// InitiatorName, for the log.
-    initiator: String,
+    pub(crate) initiator: String,
 }
 
 impl Session {
@@ -271,14 +278,14 @@ impl Session {
     }
 
     /// Takes a StatSN for a status-carrying PDU.
-    fn next_stat_sn(&mut self) -> u32 {
+    pub(crate) fn next_stat_sn(&mut self) -> u32 {
         let sn = self.stat_sn;
         self.stat_sn = sn.wrapping_add(1);
         sn
     }
 
     /// (ExpCmdSN, MaxCmdSN) to advertise.
-    fn window(&self) -> (u32, u32) {
+    pub(crate) fn window(&self) -> (u32, u32) {
         (
             self.exp_cmd_sn,
             self.exp_cmd_sn.wrapping_add(CMD_WINDOW - 1),
@@ -303,6 +310,7 @@ fn refuse(detail: u8, why: impl Into<String>) -> Refusal {
 fn answer_keys(
     s: &mut Session,
     opts: &Options,
+    admit: &Admit,
     text: &[u8],
     w: &mut TextWriter<'_>,
 ) -> Result<(), Refusal> {
@@ -370,11 +378,11 @@ fn answer_keys(
                 }
                 KeyType::NumericalMin | KeyType::NumericalMax => {
                     let answer = text::parse_number(p.value).ok().and_then(|offered| {
-                        // One connection and no error recovery: nothing here
-                        // outlives the misbehaviour.
+                        // No error recovery: nothing here outlives the
+                        // misbehaviour or the logout.
                         let ours = match def.id {
                             KeyId::ErrorRecoveryLevel => 0,
-                            KeyId::MaxConnections => 1,
+                            KeyId::MaxConnections => u64::from(admit.max_connections),
                             _ => offered,
                         };
                         rules::respond_numeric(def, ours, offered).ok()
@@ -405,8 +413,40 @@ fn answer_keys(
     Ok(())
 }
 
+/// Which logins a connection may make.
+pub(crate) struct Admit {
+    /// Our MaxConnections.
+    pub(crate) max_connections: u16,
+    /// The session (ISID) a non-leading login may join, if any; TSIH is
+    /// always [`TSIH`].
+    pub(crate) join: Option<[u8; 6]>,
+}
+
+impl Admit {
+    /// One connection, leading logins only.
+    pub(crate) const LEADING: Admit = Admit {
+        max_connections: 1,
+        join: None,
+    };
+}
+
+/// A completed login.
+pub(crate) struct Joined {
+    /// ISID of the session.
+    pub(crate) isid: [u8; 6],
+    /// CID of the connection.
+    pub(crate) cid: u16,
+    /// TSIH was 0: a new session.
+    pub(crate) leading: bool,
+}
+
 /// Runs the login to Full Feature Phase.
-fn login(c: &mut Conn, opts: &Options, log: &mut dyn Write) -> Result<Session, String> {
+pub(crate) fn login(
+    c: &mut Conn,
+    opts: &Options,
+    admit: &Admit,
+    log: &mut dyn Write,
+) -> Result<(Session, Joined), String> {
     let mut s = Session::new();
     let mut first = true;
     loop {
@@ -422,13 +462,20 @@ fn login(c: &mut Conn, opts: &Options, log: &mut dyn Write) -> Result<Session, S
                 0,
                 "login text split with the C bit is not supported",
             ))
-        } else if req.tsih != 0 {
+        } else if req.tsih != 0 && (req.tsih != TSIH || admit.join != Some(req.isid)) {
             // 0x0a: Session does not exist.
-            Err(refuse(0x0a, "only leading logins (TSIH 0)"))
+            Err(refuse(
+                0x0a,
+                if admit.join.is_some() {
+                    "no such session (TSIH, ISID)"
+                } else {
+                    "only leading logins (TSIH 0)"
+                },
+            ))
         } else if req.csg == Stage::FullFeaturePhase {
             Err(refuse(0, "a Login Request in Full Feature Phase"))
         } else {
-            answer_keys(&mut s, opts, &pdu.data, &mut w)
+            answer_keys(&mut s, opts, admit, &pdu.data, &mut w)
         };
         if first && verdict.is_ok() {
             // RFC 7143 §13.9: in the first response of a leading login.
@@ -469,13 +516,19 @@ fn login(c: &mut Conn, opts: &Options, log: &mut dyn Write) -> Result<Session, S
             s.exp_cmd_sn = req.cmd_sn;
             let _ = writeln!(
                 log,
-                "rsiscsi-faketarget: {} logged in, TSIH {TSIH:#06x}, header digest {}, \
+                "rsiscsi-faketarget: {} logged in, TSIH {TSIH:#06x}, CID {}, header digest {}, \
                  MaxRecvDataSegmentLength {}",
                 s.initiator,
+                req.cid,
                 if s.digests.header { "CRC32C" } else { "None" },
                 s.initiator_max_recv_dsl
             );
-            return Ok(s);
+            let joined = Joined {
+                isid: req.isid,
+                cid: req.cid,
+                leading: req.tsih == 0,
+            };
+            return Ok((s, joined));
         }
         first = false;
     }
@@ -585,6 +638,7 @@ fn misbehave(c: &mut Conn, s: &mut Session, mode: Mode, cmd: &Command) -> Result
     let mut out: Bhs = [0; BHS_LEN];
     let (exp_cmd_sn, max_cmd_sn) = s.window();
     match mode {
+        Mode::AsyncLogout => Err("async-logout is not a fault".into()),
         Mode::BadOpcode => {
             // A well-formed unsolicited NOP-In but for its opcode.
             NopIn {
@@ -684,6 +738,9 @@ fn misbehave(c: &mut Conn, s: &mut Session, mode: Mode, cmd: &Command) -> Result
 /// Serves one connection from `listener` as `opts` says; `Ok` once the
 /// initiator has closed the connection after the malformed PDU.
 pub fn serve(listener: &TcpListener, opts: &Options, log: &mut dyn Write) -> Result<(), String> {
+    if opts.mode == Mode::AsyncLogout {
+        return crate::mcs::serve(listener, opts, log);
+    }
     let (stream, peer) = listener.accept().map_err(|e| format!("accept: {e}"))?;
     stream
         .set_read_timeout(Some(PEER_TIMEOUT))
@@ -695,7 +752,7 @@ pub fn serve(listener: &TcpListener, opts: &Options, log: &mut dyn Write) -> Res
         stream,
         digests: Digests::NONE,
     };
-    let mut s = login(&mut c, opts, log)?;
+    let (mut s, _) = login(&mut c, opts, &Admit::LEADING, log)?;
     c.digests = s.digests;
     let cmd = first_command(&mut c, &mut s, log)?;
     misbehave(&mut c, &mut s, opts.mode, &cmd)?;
@@ -713,7 +770,7 @@ pub fn serve(listener: &TcpListener, opts: &Options, log: &mut dyn Write) -> Res
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Each mode against the core's own initiator login, as the kernel
     //! module runs it: the login must succeed, and what follows the first
     //! SCSI Command must break exactly the rule the mode names.
@@ -725,11 +782,11 @@ mod tests {
     use std::net::SocketAddr;
     use std::thread;
 
-    const IQN: &str = "iqn.2026-11.org.rsiscsi:faketarget";
+    pub(crate) const IQN: &str = "iqn.2026-11.org.rsiscsi:faketarget";
     const MRDSL: u32 = 16_384;
     const INQUIRY_LEN: u32 = 36;
 
-    fn start(mode: Mode) -> (SocketAddr, thread::JoinHandle<Result<(), String>>) {
+    pub(crate) fn start(mode: Mode) -> (SocketAddr, thread::JoinHandle<Result<(), String>>) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let opts = Options {
@@ -740,6 +797,14 @@ mod tests {
         (addr, h)
     }
 
+    /// A connection in Full Feature Phase.
+    pub(crate) struct LoggedIn {
+        pub(crate) st: TcpStream,
+        pub(crate) digests: Digests,
+        pub(crate) exp_stat_sn: u32,
+        pub(crate) negotiated: rsiscsi_core::keys::params::NegotiatedParams,
+    }
+
     /// Logs in with the core's `Login`; returns the stream, the digests and
     /// the ExpStatSN for Full Feature Phase.
     fn log_in(
@@ -747,6 +812,23 @@ mod tests {
         digest: bool,
         target: &str,
     ) -> Result<(TcpStream, Digests, u32), String> {
+        let l = log_in_as(addr, digest, target, 0, LoginKind::Leading)?;
+        let n = l.negotiated;
+        assert_eq!(n.session.error_recovery_level, 0);
+        assert_eq!(n.session.max_connections, 1);
+        assert_eq!(l.digests.header, digest);
+        assert_eq!(n.connection.max_xmit_data_segment_length, OUR_MAX_RECV_DSL);
+        Ok((l.st, l.digests, l.exp_stat_sn))
+    }
+
+    /// Logs connection `cid` in as `kind` says, with one fixed ISID.
+    pub(crate) fn log_in_as(
+        addr: SocketAddr,
+        digest: bool,
+        target: &str,
+        cid: u16,
+        kind: LoginKind,
+    ) -> Result<LoggedIn, String> {
         let mut st = TcpStream::connect(addr).unwrap();
         st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let pref = if digest {
@@ -767,13 +849,13 @@ mod tests {
             initiator_alias: None,
             target_name: Some(target.as_bytes()),
             isid: Isid::random(0x12_3456, 7),
-            cid: 0,
+            cid,
             itt: 0,
             cmd_sn: 1,
             params,
             auth: Auth::None,
         };
-        let mut login = Login::new(cfg, LoginKind::Leading).unwrap();
+        let mut login = Login::new(cfg, kind).unwrap();
         let mut data = vec![0u8; 8192];
         loop {
             let mut bhs: Bhs = [0; BHS_LEN];
@@ -793,17 +875,18 @@ mod tests {
                 Ok(Progress::Transmit) => {}
                 Ok(Progress::Done(done)) => {
                     let n = done.negotiated;
-                    assert_eq!(n.session.error_recovery_level, 0);
-                    assert_eq!(n.session.max_connections, 1);
                     let digests = Digests {
                         header: n.connection.header_digest
                             == rsiscsi_core::keys::params::DigestType::Crc32c,
                         data: n.connection.data_digest
                             == rsiscsi_core::keys::params::DigestType::Crc32c,
                     };
-                    assert_eq!(digests.header, digest);
-                    assert_eq!(n.connection.max_xmit_data_segment_length, OUR_MAX_RECV_DSL);
-                    return Ok((st, digests, done.exp_stat_sn));
+                    return Ok(LoggedIn {
+                        st,
+                        digests,
+                        exp_stat_sn: done.exp_stat_sn,
+                        negotiated: n,
+                    });
                 }
                 Err(e) => return Err(format!("{e:?}")),
             }
