@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn full_spec() {
         let p = PathArgs::parse_spec(
-            "[fd00::2]:3262,source=fd00::1,iface=veth1,weight=5,standby,nop=10:3",
+            "[fd00::2]:3262,source=fd00::1,iface=veth1,weight=5,standby,nop=10:3,stall=0.2",
         )
         .unwrap();
         assert_eq!(p.portal, "[fd00::2]:3262".parse().unwrap());
@@ -175,7 +175,8 @@ mod tests {
         assert_eq!(p.iface.as_deref(), Some("veth1"));
         assert_eq!(p.weight, Some(5));
         assert!(p.standby);
-        assert_eq!((p.nop_interval, p.nop_timeout), (Some(10), Some(3)));
+        assert_eq!((p.nop_interval, p.nop_timeout), (Some(10_000), Some(3_000)));
+        assert_eq!(p.stall, Some(200));
         let bare = PathArgs::parse_spec("10.2.0.2").unwrap();
         assert_eq!(bare, PathArgs::new("10.2.0.2:3260".parse().unwrap()));
     }
@@ -258,8 +259,8 @@ mod tests {
         assert_eq!(e1.get(Attr::PortalAddr as u16), Some(&[10u8, 2, 0, 2][..]));
         assert_eq!(e1.u16(Attr::PortalPort as u16), Some(3260));
         assert_eq!(e1.str(Attr::Iface as u16).as_deref(), Some("veth1"));
-        assert_eq!(e1.u32(Attr::NopInterval as u16), Some(10));
-        assert_eq!(e1.u32(Attr::NopTimeout as u16), Some(3));
+        assert_eq!(e1.u32(Attr::NopIntervalMs as u16), Some(10_000));
+        assert_eq!(e1.u32(Attr::NopTimeoutMs as u16), Some(3_000));
         let e2 = Attrs::parse(entries[1].1);
         assert_eq!(e2.get(Attr::PortalAddr as u16).map(<[u8]>::len), Some(16));
         assert_eq!(e2.u16(Attr::PortalPort as u16), Some(3262));
