@@ -6,12 +6,13 @@
 #   make check      every test: host (cargo, fuzz smoke, interop) and guest
 #   make demo       boot the guest and show what rsiscsi does
 #   make bench      rsiscsi vs open-iscsi / dm-multipath, as ratios
+#   make fuzz       10 million executions of every fuzz target (FUZZ_RUNS)
 #   make setup      install build and test dependencies
 
 SHELL := /bin/bash
 VARIANT ?= test
 
-.PHONY: all module setup kernel check check-host check-guest demo bench vm clean
+.PHONY: all module setup kernel check check-host check-guest demo bench fuzz vm clean
 
 all: module
 
@@ -38,6 +39,9 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 # make vm CMD='./run.sh test_module_01_load.sh': one guest command, console to stdout.
 vm: setup

@@ -15,5 +15,7 @@ target=${1:?usage: fuzz-smoke.sh TARGET SECONDS}
 secs=${2:-20}
 command -v cargo-fuzz >/dev/null || die "cargo-fuzz missing: run scripts/setup.sh"
 cd "$fuzz"
-mkdir -p "corpus/$target"
-RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$secs" -print_final_stats=1
+mkdir -p "corpus/$target" "seeds/$target"
+# New inputs go to the local corpus; the committed one (seeds) is read too.
+RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
+	-max_total_time="$secs" -print_final_stats=1
