@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/mcs.sh"
 . "$(dirname "$0")/lib/failover.sh"
+. "$(dirname "$0")/lib/faketarget.sh"
 
 command -v rsiscsiadm >/dev/null || skip "no rsiscsiadm in the guest"
 command -v rsiscsi-faketarget >/dev/null || skip "no rsiscsi-faketarget in the guest"
@@ -17,23 +18,8 @@ command -v rsiscsi-faketarget >/dev/null || skip "no rsiscsi-faketarget in the g
 net_setup 2
 insmod /lib/rsiscsi/rsiscsi.ko || fail "insmod failed"
 
-FAKE_IQN=iqn.2026-11.org.rsiscsi:faketarget
-FT_LOG=/tmp/faketarget.log
-FT_PID=
-stop_fake() {
-	[ -n "$FT_PID" ] || return 0
-	kill "$FT_PID" 2>/dev/null
-	wait "$FT_PID" 2>/dev/null
-	FT_PID=
-}
-trap stop_fake EXIT
-
 # Port 3261 on every address of the target namespace, so both paths reach it.
-tns rsiscsi-faketarget --listen 0.0.0.0:3261 --mode async-logout --target "$FAKE_IQN" >"$FT_LOG" 2>&1 &
-FT_PID=$!
-fake_listening() { tns ss -ltn | grep -qE ':3261[[:space:]]'; }
-wait_for 10 fake_listening ||
-	fail "the fake target does not listen: $(cat "$FT_LOG")"
+fake_start 0.0.0.0:3261 async-logout
 
 out=$(rsiscsiadm login --target "$FAKE_IQN" --portal "$(tgt_ip 0):3261" --source "$(init_ip 0)" \
 	--path "$(tgt_ip 1):3261,source=$(init_ip 1)" --initiator "$RS_IQN" \
@@ -55,9 +41,8 @@ rsiscsiadm stats --sid "$RS_SID" | grep -q '^conn .* cid=0 state=FULL_FEATURE' |
 	fail "connection 0 did not stay up: $(rsiscsiadm stats --sid "$RS_SID")"
 
 out=$(rsiscsiadm logout --sid "$RS_SID" 2>&1) || fail "logout: $out"
-wait "$FT_PID"
-rc=$?
-FT_PID=
+rc=0
+fake_wait || rc=$?
 while read -r l; do log "$l"; done <"$FT_LOG"
 ((rc == 0)) || fail "the fake target ended with $rc"
 grep -q "Logout on connection 1: close connection 1" "$FT_LOG" ||

@@ -9,6 +9,7 @@
 # timeout=300
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/io.sh"
+. "$(dirname "$0")/lib/faketarget.sh"
 
 command -v rsiscsiadm >/dev/null || skip "no rsiscsiadm in the guest"
 command -v rsiscsi-faketarget >/dev/null || skip "no rsiscsi-faketarget in the guest"
@@ -21,29 +22,14 @@ insmod /lib/rsiscsi/rsiscsi.ko || fail "insmod failed"
 rs_login
 lio_dev=$RS_DEV
 
-FAKE_IQN=iqn.2026-11.org.rsiscsi:faketarget
 FAKE_PORTAL=$(tgt_ip 1):3261
-FT_LOG=/tmp/faketarget.log
-FT_PID=
-
-stop_fake() {
-	[ -n "$FT_PID" ] || return 0
-	kill "$FT_PID" 2>/dev/null
-	wait "$FT_PID" 2>/dev/null
-	FT_PID=
-}
-trap stop_fake EXIT
-
-fake_listening() { tns ss -ltn | grep -qF "$FAKE_PORTAL"; }
 
 # check_mode MODE REASON [rsiscsiadm login options...]: REASON is what
 # rust/module/rx.rs logs when it drops a connection for this fault.
 check_mode() {
 	local mode=$1 reason=$2 out sid rc
 	shift 2
-	tns rsiscsi-faketarget --listen "$FAKE_PORTAL" --mode "$mode" --target "$FAKE_IQN" >"$FT_LOG" 2>&1 &
-	FT_PID=$!
-	wait_for 10 fake_listening || fail "$mode: the fake target does not listen: $(cat "$FT_LOG")"
+	fake_start "$FAKE_PORTAL" "$mode"
 
 	# ReplacementTimeout 0: no session recovery, whose login retries
 	# against a target that is gone are not what this test is about.
@@ -59,9 +45,8 @@ check_mode() {
 
 	# The fake target ends with 0 only after it sent the fault and then saw
 	# the initiator close the connection.
-	wait "$FT_PID"
-	rc=$?
-	FT_PID=
+	rc=0
+	fake_wait || rc=$?
 	grep -qF "sent $mode in reply" "$FT_LOG" || fail "$mode: the fake target did not send its fault: $(cat "$FT_LOG")"
 	((rc == 0)) || fail "$mode: the fake target ended with $rc: $(cat "$FT_LOG")"
 

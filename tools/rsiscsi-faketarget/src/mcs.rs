@@ -19,10 +19,10 @@
 
 use crate::target::{login, Admit, Conn, Options, Pdu, Session, PEER_TIMEOUT};
 use rsiscsi_core::pdu::async_msg::ASYNC_EVENT_LOGOUT_REQUEST;
-use rsiscsi_core::pdu::logout::{LogoutReason, LOGOUT_RSP_SUCCESS};
+use rsiscsi_core::pdu::logout::LogoutReason;
 use rsiscsi_core::pdu::{
-    AsyncMessage, Bhs, DataIn, Digests, InitiatorPdu, LogoutResponse, Lun, NopIn, Residual,
-    ScsiResponse, BHS_LEN, RESERVED_TAG,
+    AsyncMessage, Bhs, DataIn, Digests, InitiatorPdu, Lun, Residual, ScsiResponse, BHS_LEN,
+    RESERVED_TAG,
 };
 use rsiscsi_core::serial::SerialNumber;
 use std::collections::HashMap;
@@ -405,24 +405,8 @@ fn answer(
             if !n.immediate {
                 received(n.cmd_sn, shared);
             }
-            if n.itt == RESERVED_TAG {
-                // The answer to a ping of ours; we send none.
-                return Ok(());
-            }
             sync_window(s, shared);
-            let (exp_cmd_sn, max_cmd_sn) = s.window();
-            NopIn {
-                data_segment_length: pdu.data.len() as u32,
-                lun: n.lun,
-                itt: n.itt,
-                ttt: RESERVED_TAG,
-                stat_sn: s.next_stat_sn(),
-                exp_cmd_sn,
-                max_cmd_sn,
-            }
-            .encode(&mut out)
-            .map_err(enc)?;
-            c.send(&out, &pdu.data)
+            c.answer_nop_out(s, &n, &pdu.data)
         }
         InitiatorPdu::LogoutRequest(l) => {
             if !l.immediate {
@@ -436,19 +420,7 @@ fn answer(
                     format!("remove connection {} for recovery", l.cid)
                 }
             };
-            let (exp_cmd_sn, max_cmd_sn) = s.window();
-            LogoutResponse {
-                response: LOGOUT_RSP_SUCCESS,
-                itt: l.itt,
-                stat_sn: s.next_stat_sn(),
-                exp_cmd_sn,
-                max_cmd_sn,
-                time2wait: 0,
-                time2retain: 0,
-            }
-            .encode(&mut out)
-            .map_err(enc)?;
-            c.send(&out, &[])?;
+            c.answer_logout(s, l.itt)?;
             let _ = tx.send(format!("Logout on connection {cid}: {what}"));
             let mut g = lock(shared);
             match l.reason {

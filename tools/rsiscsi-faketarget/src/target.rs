@@ -9,8 +9,8 @@ use rsiscsi_core::pdu::login::{ISCSI_VERSION, STATUS_CLASS_INITIATOR_ERROR};
 use rsiscsi_core::pdu::logout::LOGOUT_RSP_SUCCESS;
 use rsiscsi_core::pdu::{
     header_digest_bytes, pad_len, verify_header_digest, Bhs, DataDigest, DataIn, Digests,
-    InitiatorPdu, LoginRequest, LoginResponse, LogoutResponse, Lun, NopIn, PduLayout, Residual,
-    ScsiResponse, Stage, BHS_LEN, DIGEST_LEN, MAX_DATA_SEGMENT_LENGTH, RESERVED_TAG,
+    InitiatorPdu, LoginRequest, LoginResponse, LogoutResponse, Lun, NopIn, NopOut, PduLayout,
+    Residual, ScsiResponse, Stage, BHS_LEN, DIGEST_LEN, MAX_DATA_SEGMENT_LENGTH, RESERVED_TAG,
 };
 use rsiscsi_core::text::{self, Pairs, TextWriter};
 use std::fmt;
@@ -232,6 +232,52 @@ impl Conn {
     pub(crate) fn send(&mut self, bhs: &Bhs, data: &[u8]) -> Result<(), String> {
         let bytes = self.frame(bhs, data);
         self.send_raw(&bytes)
+    }
+
+    /// Echoes the initiator's ping `n` (with its `data`) in a NOP-In; a
+    /// NOP-Out answering a ping of ours (ITT 0xffffffff) needs nothing.
+    pub(crate) fn answer_nop_out(
+        &mut self,
+        s: &mut Session,
+        n: &NopOut,
+        data: &[u8],
+    ) -> Result<(), String> {
+        if n.itt == RESERVED_TAG {
+            return Ok(());
+        }
+        let (exp_cmd_sn, max_cmd_sn) = s.window();
+        let mut out: Bhs = [0; BHS_LEN];
+        NopIn {
+            data_segment_length: data.len() as u32,
+            lun: n.lun,
+            itt: n.itt,
+            ttt: RESERVED_TAG,
+            stat_sn: s.next_stat_sn(),
+            exp_cmd_sn,
+            max_cmd_sn,
+        }
+        .encode(&mut out)
+        .map_err(|e| format!("encoding a NOP-In: {e:?}"))?;
+        self.send(&out, data)
+    }
+
+    /// Accepts the Logout Request `itt`: Time2Wait and Time2Retain 0, as
+    /// nothing here is kept for a recovery.
+    pub(crate) fn answer_logout(&mut self, s: &mut Session, itt: u32) -> Result<(), String> {
+        let (exp_cmd_sn, max_cmd_sn) = s.window();
+        let mut out: Bhs = [0; BHS_LEN];
+        LogoutResponse {
+            response: LOGOUT_RSP_SUCCESS,
+            itt,
+            stat_sn: s.next_stat_sn(),
+            exp_cmd_sn,
+            max_cmd_sn,
+            time2wait: 0,
+            time2retain: 0,
+        }
+        .encode(&mut out)
+        .map_err(|e| format!("encoding a Logout Response: {e:?}"))?;
+        self.send(&out, &[])
     }
 
     /// Reads and drops whatever the initiator still sends until it closes
@@ -567,40 +613,10 @@ fn first_command(c: &mut Conn, s: &mut Session, log: &mut dyn Write) -> Result<C
                 if !n.immediate {
                     s.exp_cmd_sn = n.cmd_sn.wrapping_add(1);
                 }
-                if n.itt == RESERVED_TAG {
-                    // The answer to a ping of ours; we send none.
-                    continue;
-                }
-                let (exp_cmd_sn, max_cmd_sn) = s.window();
-                let mut out: Bhs = [0; BHS_LEN];
-                NopIn {
-                    data_segment_length: pdu.data.len() as u32,
-                    lun: n.lun,
-                    itt: n.itt,
-                    ttt: RESERVED_TAG,
-                    stat_sn: s.next_stat_sn(),
-                    exp_cmd_sn,
-                    max_cmd_sn,
-                }
-                .encode(&mut out)
-                .map_err(|e| format!("encoding a NOP-In: {e:?}"))?;
-                c.send(&out, &pdu.data)?;
+                c.answer_nop_out(s, &n, &pdu.data)?;
             }
             InitiatorPdu::LogoutRequest(l) => {
-                let (exp_cmd_sn, max_cmd_sn) = s.window();
-                let mut out: Bhs = [0; BHS_LEN];
-                LogoutResponse {
-                    response: LOGOUT_RSP_SUCCESS,
-                    itt: l.itt,
-                    stat_sn: s.next_stat_sn(),
-                    exp_cmd_sn,
-                    max_cmd_sn,
-                    time2wait: 0,
-                    time2retain: 0,
-                }
-                .encode(&mut out)
-                .map_err(|e| format!("encoding a Logout Response: {e:?}"))?;
-                c.send(&out, &[])?;
+                c.answer_logout(s, l.itt)?;
                 return Err("the initiator logged out before sending a SCSI command".into());
             }
             other => {
