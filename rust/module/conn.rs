@@ -67,36 +67,6 @@ impl ConnState {
     }
 }
 
-/// How a connection's liveness is watched, in milliseconds (the core's
-/// [`NopConfig`]).
-#[derive(Clone, Copy)]
-pub(crate) struct Liveness {
-    /// Between NOP-Out pings on an idle connection (0: none).
-    pub(crate) nop_interval_ms: u32,
-    /// For a NOP-In to answer.
-    pub(crate) nop_timeout_ms: u32,
-    /// Stall time of a connection with commands outstanding (0: off).
-    pub(crate) stall_ms: u32,
-}
-
-impl Liveness {
-    /// open-iscsi's NOP defaults (5 s, 5 s) and the core's stall time.
-    pub(crate) const DEFAULT: Liveness = Liveness {
-        nop_interval_ms: NopConfig::DEFAULT.interval_ms as u32,
-        nop_timeout_ms: NopConfig::DEFAULT.timeout_ms as u32,
-        stall_ms: NopConfig::DEFAULT.stall_ms as u32,
-    };
-
-    /// The core's configuration.
-    pub(crate) fn nop_config(&self) -> NopConfig {
-        NopConfig {
-            interval_ms: u64::from(self.nop_interval_ms),
-            timeout_ms: u64::from(self.nop_timeout_ms),
-            stall_ms: u64::from(self.stall_ms),
-        }
-    }
-}
-
 /// Where a connection runs and how it is watched and weighted: one path of
 /// the session (a target portal, reached from a source address or over an
 /// interface), fixed for the connection's life.
@@ -107,8 +77,8 @@ pub(crate) struct PathConfig {
     pub(crate) source: Option<IpAddr>,
     /// Interface to bind to, NUL-terminated.
     pub(crate) iface: Option<KVec<u8>>,
-    /// How its liveness is watched.
-    pub(crate) live: Liveness,
+    /// How its liveness is watched (NOP and stall times, ms).
+    pub(crate) live: NopConfig,
     /// Initial weight (weighted-paths, fail-over-only preference).
     pub(crate) weight: u32,
     /// Initially in the standby set.

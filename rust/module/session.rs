@@ -57,7 +57,7 @@ pub(crate) struct SessionConfig {
     /// Operational values to offer.
     pub(crate) params: InitiatorParams,
     /// Default liveness settings of the session's paths.
-    pub(crate) live: crate::conn::Liveness,
+    pub(crate) live: crate::proto::nop::NopConfig,
     /// Seconds I/O is held during session recovery.
     pub(crate) replacement_timeout: u32,
 }

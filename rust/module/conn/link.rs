@@ -284,7 +284,7 @@ impl ConnIo {
         };
         let max_recv_dsl = params.max_recv_data_segment_length;
         let rx = RxState::new(max_recv_dsl, exp_stat_sn)?;
-        let nop_cfg = conn.path.live.nop_config();
+        let nop_cfg = conn.path.live;
         let now = up.now_ms();
         let notifier2 = notifier.clone();
         let c = Arc::pin_init(

@@ -403,9 +403,10 @@ pub(crate) fn login_connection(
                 // idle dead path is probed, and unacknowledged data fails
                 // the connection instead of waiting for retransmissions to
                 // give up (minutes).
-                let secs = |ms: u32| ms.div_ceil(1000).max(MIN_LIVENESS_S);
-                let idle = secs(t.path.live.nop_interval_ms);
-                let grace = secs(t.path.live.nop_timeout_ms);
+                // Both at most an hour (netlink checks), so they fit.
+                let secs = |ms: u64| (ms.div_ceil(1000) as u32).max(MIN_LIVENESS_S);
+                let idle = secs(t.path.live.interval_ms);
+                let grace = secs(t.path.live.timeout_ms);
                 sock.set_keepalive(idle, (idle + grace).saturating_mul(1000))
                     .map_err(|e| tcp_failure(e, "keepalive"))?;
                 let peer = sock.peer_addr().unwrap_or(t.path.portal);

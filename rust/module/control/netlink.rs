@@ -10,10 +10,11 @@ use crate::abs::genl::{AttrRef, Attrs, Dump, Family, Handler, MsgWriter, Net, Op
 use crate::abs::net::{IpAddr, SockAddr};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
-use crate::conn::{ConnState, Connection, Liveness, PathConfig};
+use crate::conn::{ConnState, Connection, PathConfig};
 use crate::control::login::{self, Failure};
 use crate::proto::keys::params::{DigestPref, DigestType, InitiatorParams};
 use crate::proto::login::{Isid, LoginDone};
+use crate::proto::nop::NopConfig;
 use crate::session::{ChapCred, PolicyConfig, Session, SessionConfig};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
@@ -268,7 +269,7 @@ fn parse_create(req: &mut Request<'_>) -> Result<Create> {
             "negotiation proposal out of range (RFC 7143 section 13)",
         ));
     }
-    let live = parse_liveness(&*req, Liveness::DEFAULT).map_err(|m| err_msg(req, EINVAL, m))?;
+    let live = parse_liveness(&*req, NopConfig::DEFAULT).map_err(|m| err_msg(req, EINVAL, m))?;
     let lead = parse_path(&*req, live).map_err(|m| err_msg(req, EINVAL, m))?;
     let mut paths = KVec::new();
     let mut bad = None;
@@ -332,18 +333,18 @@ struct Create {
 }
 
 /// Longest NOP or stall time accepted: an hour.
-const MAX_LIVENESS_MS: u32 = 3_600_000;
+const MAX_LIVENESS_MS: u64 = 3_600_000;
 
 /// The NOP and stall times of `a`, each defaulting to `d`'s. A time may be
 /// given in seconds (the first ABI) or in milliseconds, not both.
-fn parse_liveness(a: &impl Attrs, d: Liveness) -> core::result::Result<Liveness, &'static str> {
-    let ms = |secs: Option<Attr>, ms: Attr, d: u32| {
+fn parse_liveness(a: &impl Attrs, d: NopConfig) -> core::result::Result<NopConfig, &'static str> {
+    let ms = |secs: Option<Attr>, ms: Attr, d: u64| {
         let v = match (secs.and_then(|s| a.get(s)), a.get(ms)) {
             (Some(_), Some(_)) => {
                 return Err("give a NOP time in seconds or in milliseconds, not both")
             }
-            (Some(s), None) => s.u32().saturating_mul(1000),
-            (None, Some(m)) => m.u32(),
+            (Some(s), None) => u64::from(s.u32()) * 1000,
+            (None, Some(m)) => u64::from(m.u32()),
             (None, None) => d,
         };
         if v > MAX_LIVENESS_MS {
@@ -351,20 +352,16 @@ fn parse_liveness(a: &impl Attrs, d: Liveness) -> core::result::Result<Liveness,
         }
         Ok(v)
     };
-    Ok(Liveness {
-        nop_interval_ms: ms(
-            Some(Attr::NopInterval),
-            Attr::NopIntervalMs,
-            d.nop_interval_ms,
-        )?,
-        nop_timeout_ms: ms(Some(Attr::NopTimeout), Attr::NopTimeoutMs, d.nop_timeout_ms)?,
+    Ok(NopConfig {
+        interval_ms: ms(Some(Attr::NopInterval), Attr::NopIntervalMs, d.interval_ms)?,
+        timeout_ms: ms(Some(Attr::NopTimeout), Attr::NopTimeoutMs, d.timeout_ms)?,
         stall_ms: ms(None, Attr::StallTimeoutMs, d.stall_ms)?,
     })
 }
 
 /// The path attributes of `a` (flat in SESSION_CREATE and CONN_ADD, or one
 /// `Paths` entry); NOP and stall times default to the session's `live`.
-fn parse_path(a: &impl Attrs, live: Liveness) -> core::result::Result<PathConfig, &'static str> {
+fn parse_path(a: &impl Attrs, live: NopConfig) -> core::result::Result<PathConfig, &'static str> {
     let ip = match a
         .get(Attr::PortalAddr)
         .map(|a| IpAddr::from_bytes(a.bytes()))
@@ -834,12 +831,14 @@ fn put_conn(w: &mut MsgWriter<'_>, c: &Connection) -> Result {
 
 /// The NOP times in milliseconds and, for tools of the first ABI, in
 /// seconds rounded up (a sub-second time must not read as 0, "off").
-fn put_liveness(w: &mut MsgWriter<'_>, l: &Liveness) -> Result {
-    w.put_u32(Attr::NopInterval, l.nop_interval_ms.div_ceil(1000))?;
-    w.put_u32(Attr::NopTimeout, l.nop_timeout_ms.div_ceil(1000))?;
-    w.put_u32(Attr::NopIntervalMs, l.nop_interval_ms)?;
-    w.put_u32(Attr::NopTimeoutMs, l.nop_timeout_ms)?;
-    w.put_u32(Attr::StallTimeoutMs, l.stall_ms)
+fn put_liveness(w: &mut MsgWriter<'_>, l: &NopConfig) -> Result {
+    // parse_liveness keeps every time within an hour: they fit in u32.
+    let ms = |v: u64| v as u32;
+    w.put_u32(Attr::NopInterval, ms(l.interval_ms.div_ceil(1000)))?;
+    w.put_u32(Attr::NopTimeout, ms(l.timeout_ms.div_ceil(1000)))?;
+    w.put_u32(Attr::NopIntervalMs, ms(l.interval_ms))?;
+    w.put_u32(Attr::NopTimeoutMs, ms(l.timeout_ms))?;
+    w.put_u32(Attr::StallTimeoutMs, ms(l.stall_ms))
 }
 
 fn put_session(w: &mut MsgWriter<'_>, s: &Session) -> Result {
