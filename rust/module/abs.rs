@@ -7,6 +7,7 @@
 mod ffi;
 pub(crate) mod genl;
 pub(crate) mod net;
+pub(crate) mod netns;
 pub(crate) mod random;
 pub(crate) mod workqueue;
 // Data plane (SCSI host and commands, scatterlist pages).

@@ -29,9 +29,18 @@ module! {
     authors: ["rsiscsi developers"],
     description: "iSCSI initiator with multiple connections per session",
     license: "GPL",
+    params: {
+        userns_sessions: bool {
+            default: false,
+            description: "Let CAP_NET_ADMIN over a user namespace run sessions in the network namespaces it owns (containers); off: only the initial user namespace's admin",
+        },
+    },
 }
 
 struct Rsiscsi {
+    // Dropped after `drop` logged every session out: unregistering runs the
+    // exit hook for every namespace, which then finds nothing left.
+    _pernet: abs::netns::PernetHook<control::netlink::Control>,
     ctl: kernel::sync::Arc<control::netlink::Control>,
 }
 
@@ -45,9 +54,20 @@ impl kernel::Module for Rsiscsi {
             pr_err!("rsiscsi: CRC32C self-test failed: {check:#010x}\n");
             return Err(EINVAL);
         }
-        let ctl = control::netlink::register(module)?;
+        let userns = module_parameters::userns_sessions.value();
+        let ctl = control::netlink::register(module, userns)?;
+        let pernet = match abs::netns::PernetHook::register(ctl.clone()) {
+            Ok(h) => h,
+            Err(e) => {
+                control::netlink::shutdown(&ctl);
+                return Err(e);
+            }
+        };
         pr_info!("rsiscsi: loaded\n");
-        Ok(Rsiscsi { ctl })
+        Ok(Rsiscsi {
+            _pernet: pernet,
+            ctl,
+        })
     }
 }
 

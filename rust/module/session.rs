@@ -17,8 +17,8 @@ pub(crate) mod port;
 pub(crate) mod task;
 
 use crate::abi;
-use crate::abs::genl::Net;
 use crate::abs::net::SockAddr;
+use crate::abs::netns::NetRef;
 use crate::conn::{Connection, PathConfig};
 use crate::control::netlink::Control;
 use crate::proto::keys::params::{InitiatorParams, NegotiatedParams};
@@ -97,7 +97,8 @@ pub(crate) struct Session {
     /// Local session id (unique in the module).
     pub(crate) sid: u32,
     /// The network namespace it was created in; its sockets live there.
-    pub(crate) net: Net,
+    /// Not counted: the namespace's exit tears the session down.
+    pub(crate) net: NetRef,
     /// ISID (RFC 7143 §11.12.5), random format.
     pub(crate) isid: Isid,
     /// Configuration.
@@ -120,7 +121,7 @@ impl Session {
     /// `lead`; the connection is returned along.
     pub(crate) fn new(
         sid: u32,
-        net: Net,
+        net: NetRef,
         isid: Isid,
         cfg: SessionConfig,
         policy: PolicyConfig,

@@ -81,6 +81,12 @@ extern "C" {
     );
     pub(crate) fn rsiscsi_get_net(net: *mut bindings::net) -> *mut bindings::net;
     pub(crate) fn rsiscsi_put_net(net: *mut bindings::net);
+    pub(crate) fn rsiscsi_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
+    pub(crate) fn rsiscsi_pernet_register(
+        ctx: *mut c_void,
+        f: Option<unsafe extern "C" fn(ctx: *mut c_void, net: *mut bindings::net)>,
+    ) -> c_int;
+    pub(crate) fn rsiscsi_pernet_unregister();
 
     pub(crate) fn rsiscsi_sock_create(
         net: *mut bindings::net,

@@ -5,7 +5,8 @@
 //! 7.3's `kernel::net::netlink` only exposes multicast groups. This adds what
 //! a control interface needs: `doit` and `dumpit` operations with per-operation
 //! attribute policies (strictly validated by the kernel before a handler
-//! runs), `GENL_ADMIN_PERM` on every operation, network-namespace awareness,
+//! runs), `GENL_ADMIN_PERM` (or `GENL_UNS_ADMIN_PERM`) on every operation,
+//! network-namespace awareness,
 //! unicast replies, dumps and multicasts.
 //!
 //! The attribute numbering and types come from the shared ABI crate
@@ -71,6 +72,16 @@ impl Net {
         // SAFETY: the caller guarantees `ptr` is live.
         let ptr = unsafe { ffi::rsiscsi_get_net(ptr) };
         // INVARIANT: we took a reference just now.
+        Net { ptr }
+    }
+
+    /// Takes over a reference the caller holds on `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a count on `ptr` and gives it up.
+    pub(super) unsafe fn adopt(ptr: *mut bindings::net) -> Net {
+        // INVARIANT: the caller's reference is now ours.
         Net { ptr }
     }
 
@@ -567,15 +578,23 @@ fn name16(s: &str) -> Result<[kernel::ffi::c_char; 16]> {
 impl<T: Handler> Family<T> {
     /// Builds (but does not register) family `name` with operations `ops`
     /// (each with the policy `abi::policy(cmd)`), one multicast group
-    /// `mcgrp`, and handler state `data`.
+    /// `mcgrp`, and handler state `data`. Every operation needs
+    /// `CAP_NET_ADMIN`: over the initial user namespace, or with `userns`
+    /// over the user namespace owning the sender's network namespace.
     pub(crate) fn new(
         module: &'static ThisModule,
         name: &str,
         version: u8,
         ops: &[OpSpec],
         mcgrp: &str,
+        userns: bool,
         data: T,
     ) -> Result<Arc<Self>> {
+        let perm = if userns {
+            bindings::GENL_UNS_ADMIN_PERM
+        } else {
+            bindings::GENL_ADMIN_PERM
+        };
         let mut policies = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
         let mut nested = KVec::new();
         for op in ops {
@@ -598,7 +617,7 @@ impl<T: Handler> Family<T> {
         for (op, p) in ops.iter().zip(policies.iter()) {
             let mut o = bindings::genl_ops {
                 cmd: op.cmd as u8,
-                flags: bindings::GENL_ADMIN_PERM as u8,
+                flags: perm as u8,
                 policy: p.as_ptr(),
                 maxattr: c_uint::from(abi::ATTR_MAX),
                 ..Default::default()

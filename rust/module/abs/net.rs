@@ -13,7 +13,7 @@
 //! `abs/net_pages.rs` in a further `impl TcpSocket` block, through `raw()`.
 
 use super::ffi;
-use super::genl::Net;
+use super::netns::{NetRef, SocketGuard};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_void};
@@ -145,6 +145,9 @@ pub(crate) enum TcpState {
 pub(crate) struct TcpSocket {
     sock: *mut bindings::socket,
     cb_release: Option<unsafe fn(*mut c_void)>,
+    /// Holds the namespace's exit until the socket is released (after
+    /// `drop` released it: fields drop last).
+    _net: SocketGuard,
 }
 
 // SAFETY: a kernel socket may be used from any thread; the kernel locks
@@ -156,7 +159,7 @@ unsafe impl Sync for TcpSocket {}
 /// Where and how to connect.
 pub(crate) struct ConnectSpec<'a> {
     /// Namespace to create the socket in.
-    pub(crate) net: &'a Net,
+    pub(crate) net: &'a NetRef,
     /// The target portal.
     pub(crate) peer: SockAddr,
     /// Local address to bind (port 0: any).
@@ -180,18 +183,23 @@ impl TcpSocket {
     ///
     /// Errors are the kernel's (`ECONNREFUSED`, `EHOSTUNREACH`,
     /// `ENETUNREACH`...); a connect that does not finish in time gives
-    /// `ETIMEDOUT`.
+    /// `ETIMEDOUT`, one in a namespace that is going away `ENETDOWN`.
     pub(crate) fn connect(spec: &ConnectSpec<'_>) -> Result<TcpSocket> {
+        let net = spec.net.get().ok_or(ENETDOWN)?;
+        // Counted before the socket exists, so the namespace's exit cannot
+        // miss it once our reference `net` goes.
+        let guard = spec.net.socket_guard();
         let mut sock: *mut bindings::socket = core::ptr::null_mut();
         // SAFETY: `net` is a live namespace (we hold a reference); `sock`
         // is a valid out-pointer.
         to_result(unsafe {
-            ffi::rsiscsi_sock_create(spec.net.as_ptr(), spec.peer.family(), &mut sock)
+            ffi::rsiscsi_sock_create(net.as_ptr(), spec.peer.family(), &mut sock)
         })?;
         // INVARIANT: `sock_create_kern` succeeded; `drop` releases it.
         let s = TcpSocket {
             sock,
             cb_release: None,
+            _net: guard,
         };
         if let Some(dev) = spec.iface {
             // SAFETY: `sock` is valid and `dev` NUL-terminated.

@@ -13,7 +13,8 @@ use kernel::prelude::*;
 
 /// Multicasts `kind` for session `sess` (and connection `cid`, if any) in
 /// the session's namespace. Losing an event under memory pressure is
-/// logged, never fatal.
+/// logged, never fatal; in a namespace being deleted nobody can listen, so
+/// nothing is sent.
 pub(crate) fn emit(
     ctl: &Control,
     sess: &Session,
@@ -22,7 +23,10 @@ pub(crate) fn emit(
     reason: &[u8],
     extra: impl FnOnce(&mut MsgWriter<'_>) -> Result,
 ) {
-    let r = ctl.multicast(&sess.net, abi::Cmd::Event, |w| {
+    let Some(net) = sess.net.get() else {
+        return;
+    };
+    let r = ctl.multicast(&net, abi::Cmd::Event, |w| {
         w.put_u8(Attr::Event, kind as u8)?;
         w.put_u32(Attr::Sid, sess.sid)?;
         w.put_str(Attr::TargetName, &sess.cfg.target)?;

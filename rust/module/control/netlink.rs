@@ -8,6 +8,7 @@
 use crate::abi::{self, Attr, Cmd};
 use crate::abs::genl::{AttrRef, Attrs, Dump, Family, Handler, MsgWriter, Net, OpSpec, Request};
 use crate::abs::net::{IpAddr, SockAddr};
+use crate::abs::netns::{NetExit, NetTable};
 use crate::abs::random;
 use crate::abs::workqueue::OwnedQueue;
 use crate::conn::{ConnState, Connection, PathConfig};
@@ -64,12 +65,15 @@ const DEFAULT_WEIGHT: u32 = 1;
 /// Every session of the module, and the queue their control work runs on.
 pub(crate) struct Registry {
     sessions: Pin<KBox<Mutex<KVec<Arc<Session>>>>>,
+    /// The namespaces sessions live in, for their exit.
+    nets: NetTable,
     next_sid: AtomicU32,
     wq: OwnedQueue,
 }
 
-/// Creates and registers the family.
-pub(crate) fn register(module: &'static ThisModule) -> Result<Arc<Control>> {
+/// Creates and registers the family; with `userns`, an admin of a user
+/// namespace may run sessions in the network namespaces it owns.
+pub(crate) fn register(module: &'static ThisModule, userns: bool) -> Result<Arc<Control>> {
     let wq = OwnedQueue::new_reclaim(c"rsiscsi_ctl", true, false)?;
     crate::abs::workqueue::self_test(&wq)?;
     let reg = Registry {
@@ -77,6 +81,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result<Arc<Control>> {
             kernel::new_mutex!(KVec::new(), "Registry::sessions"),
             GFP_KERNEL,
         )?,
+        nets: NetTable::new()?,
         next_sid: AtomicU32::new(1),
         wq,
     };
@@ -86,6 +91,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result<Arc<Control>> {
         abi::VERSION,
         &OPS,
         abi::MCGRP_EVENTS,
+        userns,
         reg,
     )?;
     ctl.register()?;
@@ -107,6 +113,42 @@ pub(crate) fn shutdown(ctl: &Control) {
         }
     }
     reg.wq.flush();
+}
+
+impl NetExit for Control {
+    fn table(&self) -> &NetTable {
+        &self.data().nets
+    }
+
+    /// A deleted namespace's sessions log out while its devices are still
+    /// up. No request can be running for them: each holds a count on its
+    /// sender's namespace, so the namespace could not be dying.
+    fn net_exit(&self, id: usize) {
+        loop {
+            let sess = {
+                let mut g = self.data().sessions.lock();
+                let Some(i) = g.iter().position(|s| s.net.id() == id) else {
+                    break;
+                };
+                g.remove(i)
+            };
+            let Ok(sess) = sess else {
+                break;
+            };
+            pr_info!(
+                "rsiscsi: session {}: its network namespace is being deleted\n",
+                sess.sid
+            );
+            if let Err(f) = run_teardown(self, sess.clone()) {
+                pr_warn!(
+                    "rsiscsi: session {}: {}\n",
+                    sess.sid,
+                    core::str::from_utf8(f.msg.as_bytes()).unwrap_or("logout failed")
+                );
+            }
+        }
+        self.data().wq.flush();
+    }
 }
 
 /// A result handed from a work item to the request waiting for it.
@@ -459,7 +501,8 @@ fn session_create(ctl: ArcBorrow<'_, Control>, req: &mut Request<'_>) -> Result 
             return Err(err_msg(req, EEXIST, "session exists"));
         }
         let sid = reg.next_sid.fetch_add(1, Ordering::Relaxed);
-        let (sess, lead) = Session::new(sid, net, new_isid(), cfg, policy, lead, ctl.into())?;
+        let netref = reg.nets.track(&net)?;
+        let (sess, lead) = Session::new(sid, netref, new_isid(), cfg, policy, lead, ctl.into())?;
         g.push(sess.clone(), GFP_KERNEL)?;
         (sess, lead)
     };

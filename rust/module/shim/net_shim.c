@@ -141,9 +141,50 @@ void rsiscsi_put_net(struct net *net)
 	put_net(net);
 }
 
+struct net *rsiscsi_maybe_get_net(struct net *net)
+{
+	return maybe_get_net(net);
+}
+
 /*
- * A TCP socket for a storage transport: holds a reference on its netns,
- * allocates with GFP_NOIO and may dip into the emergency reserves, so that
+ * One pernet registration per module: pre_exit runs while a dying
+ * namespace's devices are still up, so its sessions can log out.
+ */
+static void *rsiscsi_pernet_ctx;
+static void (*rsiscsi_pernet_fn)(void *ctx, struct net *net);
+
+static void rsiscsi_pernet_pre_exit(struct net *net)
+{
+	rsiscsi_pernet_fn(rsiscsi_pernet_ctx, net);
+}
+
+static struct pernet_operations rsiscsi_pernet_ops = {
+	.pre_exit = rsiscsi_pernet_pre_exit,
+};
+
+int rsiscsi_pernet_register(void *ctx, void (*fn)(void *ctx, struct net *net))
+{
+	int err;
+
+	if (rsiscsi_pernet_fn)
+		return -EBUSY;
+	rsiscsi_pernet_ctx = ctx;
+	rsiscsi_pernet_fn = fn;
+	err = register_pernet_subsys(&rsiscsi_pernet_ops);
+	if (err)
+		rsiscsi_pernet_fn = NULL;
+	return err;
+}
+
+void rsiscsi_pernet_unregister(void)
+{
+	unregister_pernet_subsys(&rsiscsi_pernet_ops);
+	rsiscsi_pernet_fn = NULL;
+}
+
+/*
+ * A TCP socket for a storage transport: holds no reference on its netns
+ * (the pernet hook closes it before the namespace goes), allocates with GFP_NOIO and may dip into the emergency reserves, so that
  * writeback to a disk behind it can make progress under memory pressure
  * (iscsi_tcp.c does the same).
  */
@@ -153,7 +194,6 @@ int rsiscsi_sock_create(struct net *net, int family, struct socket **res)
 
 	if (err)
 		return err;
-	sk_net_refcnt_upgrade((*res)->sk);
 	(*res)->sk->sk_allocation = GFP_NOIO;
 	(*res)->sk->sk_use_task_frag = false;
 	sk_set_memalloc((*res)->sk);

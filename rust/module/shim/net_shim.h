@@ -48,6 +48,9 @@ struct nlattr *rsiscsi_dump_attr(struct netlink_callback *cb, unsigned int type)
 void rsiscsi_extack_msg(struct netlink_ext_ack *extack, const char *msg, size_t len);
 struct net *rsiscsi_get_net(struct net *net);
 void rsiscsi_put_net(struct net *net);
+struct net *rsiscsi_maybe_get_net(struct net *net);
+int rsiscsi_pernet_register(void *ctx, void (*fn)(void *ctx, struct net *net));
+void rsiscsi_pernet_unregister(void);
 
 /* TCP sockets */
 int rsiscsi_sock_create(struct net *net, int family, struct socket **res);
