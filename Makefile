@@ -7,12 +7,13 @@
 #   make demo       boot the guest and show what rsiscsi does
 #   make bench      rsiscsi vs open-iscsi / dm-multipath, as ratios
 #   make fuzz       10 million executions of every fuzz target (FUZZ_RUNS)
+#   make soak       long guest runs: memory pressure, random faults, module loads
 #   make setup      install build and test dependencies
 
 SHELL := /bin/bash
 VARIANT ?= test
 
-.PHONY: all module setup kernel check check-host check-guest demo bench fuzz vm clean
+.PHONY: all module setup kernel check check-host check-guest demo bench fuzz soak vm clean
 
 all: module
 
@@ -42,6 +43,9 @@ bench:
 
 fuzz:
 	scripts/fuzz.sh
+
+soak:
+	scripts/soak.sh
 
 # make vm CMD='./run.sh test_module_01_load.sh': one guest command, console to stdout.
 vm: setup

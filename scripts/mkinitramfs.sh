@@ -19,6 +19,7 @@ BINS=(
 	/usr/sbin/iscsiadm /usr/sbin/iscsid /usr/sbin/multipath /usr/sbin/multipathd
 	/usr/sbin/dmsetup /usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/blockdev
 	/usr/sbin/blkid /usr/bin/lsblk /usr/bin/mount /usr/bin/umount /usr/bin/setpriv
+	/usr/bin/unshare /usr/bin/nsenter /usr/sbin/mkswap /usr/sbin/swapon /usr/sbin/swapoff
 	/usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_turs /usr/bin/sg_reset /usr/bin/timeout
 	/usr/bin/sg_sync /usr/bin/sg_dd
 	/usr/bin/flock /usr/bin/sha256sum /usr/bin/cmp /usr/bin/dd /usr/bin/stdbuf

@@ -18,6 +18,8 @@ for t in "${tests[@]}"; do
 	name=${t%.sh}
 	name=${name##*/}
 	limit=$(sed -n 's/^# timeout=\([0-9]\+\)$/\1/p' "$t" | head -n1)
+	# A soak run stretches a test (scripts/soak.sh): its own limit then.
+	limit=${RSISCSI_TEST_TIMEOUT:-$limit}
 	dmesg -c >/dev/null
 	[ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"
 	ktap_diag "running $name"
