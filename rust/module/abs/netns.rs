@@ -24,13 +24,13 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, Mutex, SpinLock};
-use kernel::time::msecs_to_jiffies;
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::time::{delay::fsleep, Delta};
 
 /// How often a namespace exit still waiting for sockets says so.
-const WAIT_REPORT_MS: u32 = 10_000;
+const WAIT_REPORT_MS: i64 = 10_000;
 /// How often it looks again.
-const WAIT_POLL_MS: u32 = 100;
+const WAIT_POLL_MS: i64 = 100;
 
 /// One tracked namespace.
 #[pin_data]
@@ -45,20 +45,15 @@ struct NetEntry {
     /// pernet hook nulls it (under this lock) before the kernel can free it.
     #[pin]
     ptr: SpinLock<*mut bindings::net>,
-    /// Sockets created in it and not yet released. Atomic: a socket may be
-    /// released where sleeping is not allowed.
+    /// Sockets created in it and not yet released. Atomic, and polled by
+    /// the exit: a socket may be released where nothing may sleep or lock.
     sockets: AtomicUsize,
-    /// Where the exit waits for `sockets` to reach zero.
-    #[pin]
-    wait: Mutex<()>,
-    #[pin]
-    released: CondVar,
 }
 
 // SAFETY: the raw pointer is only read under the lock and only used through
 // `maybe_get_net`, which is safe on any thread.
 unsafe impl Send for NetEntry {}
-// SAFETY: as above; all mutable state is behind locks.
+// SAFETY: as above; the rest is behind a lock or atomic.
 unsafe impl Sync for NetEntry {}
 
 /// A namespace a session lives in, without a reference count on it.
@@ -104,9 +99,7 @@ pub(crate) struct SocketGuard {
 
 impl Drop for SocketGuard {
     fn drop(&mut self) {
-        if self.entry.sockets.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.entry.released.notify_all();
-        }
+        self.entry.sockets.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -140,8 +133,6 @@ impl NetTable {
                 id: net.id(),
                 ptr <- kernel::new_spinlock!(net.as_ptr(), "NetEntry::ptr"),
                 sockets: AtomicUsize::new(0),
-                wait <- kernel::new_mutex!((), "NetEntry::wait"),
-                released <- kernel::new_condvar!("NetEntry::released"),
             }),
             GFP_KERNEL,
         )?;
@@ -178,7 +169,7 @@ pub(crate) trait NetExit: Send + Sync + 'static {
 /// While registered, the shim holds `ctx`'s pointer; the `Arc` keeps it
 /// alive until `drop` unregisters.
 pub(crate) struct PernetHook<T: NetExit> {
-    ctx: Arc<T>,
+    _ctx: Arc<T>,
 }
 
 /// The shim's `pre_exit` callback.
@@ -195,10 +186,9 @@ unsafe extern "C" fn pre_exit_tramp<T: NetExit>(ctx: *mut c_void, net: *mut bind
         return;
     };
     t.net_exit(entry.id);
-    // A wakeup between the check and the sleep is not waited for (the
-    // release side may not sleep, so it cannot take `wait`): poll briefly.
+    // The handler closed what it knew of; anything still open is waited for
+    // (the common case is nothing, so a poll costs nothing).
     let mut waited = 0;
-    let mut g = entry.wait.lock();
     loop {
         let n = entry.sockets.load(Ordering::Acquire);
         if n == 0 {
@@ -211,9 +201,7 @@ unsafe extern "C" fn pre_exit_tramp<T: NetExit>(ctx: *mut c_void, net: *mut bind
             );
             waited = 0;
         }
-        let _ = entry
-            .released
-            .wait_interruptible_timeout(&mut g, msecs_to_jiffies(WAIT_POLL_MS));
+        fsleep(Delta::from_millis(WAIT_POLL_MS));
         waited += WAIT_POLL_MS;
     }
 }
@@ -229,7 +217,7 @@ impl<T: NetExit> PernetHook<T> {
                 Some(pre_exit_tramp::<T>),
             )
         })?;
-        Ok(PernetHook { ctx })
+        Ok(PernetHook { _ctx: ctx })
     }
 }
 
@@ -238,6 +226,5 @@ impl<T: NetExit> Drop for PernetHook<T> {
         // SAFETY: registered in `register`; unregistering waits for running
         // exits and runs the hook for every live namespace first.
         unsafe { ffi::rsiscsi_pernet_unregister() };
-        let _ = &self.ctx;
     }
 }

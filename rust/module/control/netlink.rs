@@ -101,18 +101,24 @@ pub(crate) fn register(module: &'static ThisModule, userns: bool) -> Result<Arc<
 /// Unregisters the family, then logs every session out (module unload).
 pub(crate) fn shutdown(ctl: &Control) {
     ctl.unregister();
-    let reg = ctl.data();
-    let all = core::mem::take(&mut *reg.sessions.lock());
+    let all = core::mem::take(&mut *ctl.data().sessions.lock());
     for s in all.iter() {
-        if let Err(f) = run_teardown(ctl, s.clone()) {
-            pr_warn!(
-                "rsiscsi: session {}: {}\n",
-                s.sid,
-                core::str::from_utf8(f.msg.as_bytes()).unwrap_or("logout failed")
-            );
-        }
+        log_out(ctl, s.clone());
     }
-    reg.wq.flush();
+    ctl.data().wq.flush();
+}
+
+/// Logs out a session already taken out of the registry; a logout that is
+/// not clean is logged, the session goes either way.
+fn log_out(ctl: &Control, s: Arc<Session>) {
+    let sid = s.sid;
+    if let Err(f) = run_teardown(ctl, s) {
+        pr_warn!(
+            "rsiscsi: session {}: {}\n",
+            sid,
+            core::str::from_utf8(f.msg.as_bytes()).unwrap_or("logout failed")
+        );
+    }
 }
 
 impl NetExit for Control {
@@ -124,28 +130,24 @@ impl NetExit for Control {
     /// up. No request can be running for them: each holds a count on its
     /// sender's namespace, so the namespace could not be dying.
     fn net_exit(&self, id: usize) {
+        // One at a time, allocating nothing: every session of the namespace
+        // must go, or its sockets would hold the exit.
         loop {
             let sess = {
                 let mut g = self.data().sessions.lock();
-                let Some(i) = g.iter().position(|s| s.net.id() == id) else {
-                    break;
-                };
-                g.remove(i)
+                match g.iter().position(|s| s.net.id() == id) {
+                    Some(i) => g.remove(i).ok(),
+                    None => None,
+                }
             };
-            let Ok(sess) = sess else {
+            let Some(sess) = sess else {
                 break;
             };
             pr_info!(
                 "rsiscsi: session {}: its network namespace is being deleted\n",
                 sess.sid
             );
-            if let Err(f) = run_teardown(self, sess.clone()) {
-                pr_warn!(
-                    "rsiscsi: session {}: {}\n",
-                    sess.sid,
-                    core::str::from_utf8(f.msg.as_bytes()).unwrap_or("logout failed")
-                );
-            }
+            log_out(self, sess);
         }
         self.data().wq.flush();
     }
